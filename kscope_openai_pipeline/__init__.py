@@ -1,0 +1,1 @@
+"""Kscope OpenAI pipeline."""

@@ -1,0 +1,152 @@
+"""The synthetic organization the sandbox serves: plain records, no HTTP.
+
+This module is the contract between the generator (`org.py`), the HTTP server
+(`server.py`) and the tests that compare what the pipeline stored with the ground truth
+(`ground_truth.py`). Every timestamp is integer Unix seconds UTC, like the Admin API.
+Money is `Decimal` (USD, at most 9 decimal places) so that totals are exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pandas as pd
+
+USAGE_FAMILIES: tuple[str, ...] = (
+    "completions",
+    "embeddings",
+    "moderations",
+    "images",
+    "audio_speeches",
+    "audio_transcriptions",
+    "vector_stores",
+    "code_interpreter_sessions",
+    "file_search_calls",
+    "web_search_calls",
+)
+
+
+@dataclass(frozen=True)
+class Project:
+    id: str
+    name: str
+    created_at: int
+    archived_at: int | None
+    status: str  # "active" | "archived"
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    email: str
+    name: str
+    role: str  # "owner" | "reader"
+    added_at: int
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    id: str
+    project_id: str
+    name: str
+    role: str  # "owner" | "member"
+    created_at: int
+
+
+@dataclass(frozen=True)
+class ProjectUser:
+    project_id: str
+    user_id: str
+    role: str  # "owner" | "member"
+    added_at: int
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A project key (`kind="project"`) or an admin key (`kind="admin"`).
+
+    A key with `deleted=True` is listed by no endpoint but still appears in usage and
+    costs by id, as on the real API.
+    """
+
+    id: str
+    kind: str  # "project" | "admin"
+    project_id: str | None  # None for admin keys
+    name: str
+    redacted_value: str
+    created_at: int
+    last_used_at: int | None
+    owner_type: str  # "user" | "service_account"
+    owner_id: str
+    deleted: bool = False
+    expires_at: int | None = None  # admin keys only
+
+
+@dataclass(frozen=True)
+class Invite:
+    id: str
+    email: str
+    role: str  # "owner" | "reader"
+    status: str  # "pending" | "expired" | "accepted"
+    created_at: int
+    expires_at: int | None
+    accepted_at: int | None
+    projects: tuple[tuple[str, str], ...] = ()  # (project_id, role)
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    id: str
+    type: str  # "api_key.created" | "api_key.deleted" | "user.added" | ...
+    effective_at: int
+    project_id: str | None
+    actor_user_id: str | None
+    resource_id: str
+
+
+@dataclass
+class SyntheticOrg:
+    """Everything the sandbox serves, as a pure function of (seed, size).
+
+    `usage[family]` is one DataFrame per usage family with one row per usage event:
+    column `ts` (int Unix seconds, the minute the traffic happened; buckets of any width
+    are sums over it), the family's dimension columns (`project_id`, `user_id`,
+    `api_key_id`, `model`, `batch`, `service_tier`, `size`, `source`, `vector_store_id`,
+    `context_level` where the family has them; None where the traffic has no value) and
+    the family's metric columns as int64.
+
+    `costs` has one row per (day, project_id, line_item, api_key_id) with columns
+    `ts` (UTC midnight of the day), `project_id` (None for org-level lines),
+    `line_item`, `api_key_id` (None for lines no key can carry, e.g. seats),
+    `amount` (Decimal USD), `quantity` (float or None), `quantity_unit` (str or None).
+
+    The Kscope side: `dev_tokens`, `gateway_costs`, `engineers` are DataFrames in the
+    shapes of the `kscope.*` tables of ../shared/design.md.
+    """
+
+    seed: int
+    size: str
+    organization_id: str
+    organization_name: str
+    start_day: int  # first UTC midnight with any data
+    end_day: int  # exclusive: UTC midnight after the last day with data
+    projects: list[Project]
+    users: list[User]
+    service_accounts: list[ServiceAccount]
+    project_users: list[ProjectUser]
+    api_keys: list[ApiKey]
+    invites: list[Invite]
+    audit_events: list[AuditEvent]
+    usage: dict[str, pd.DataFrame]
+    costs: pd.DataFrame
+    dev_tokens: pd.DataFrame
+    gateway_costs: pd.DataFrame
+    engineers: pd.DataFrame
+    admin_key: str = "sk-admin-sandbox-0000000000000000"
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def decimal_usd(value: str | int | Decimal) -> Decimal:
+    """Round a dollar amount to the 9 decimal places the warehouse keeps."""
+    return Decimal(value).quantize(Decimal("0.000000001"))
