@@ -1,0 +1,217 @@
+"""Daily-partitioned assets: usage of every family, costs by project x line item, and
+costs by API key.
+
+A run covers a whole partition range (`BackfillPolicy.single_run()`): the client pages the
+API with the largest buckets allowed (31 days a usage page, 180 a costs page) and each page
+is validated and inserted as it arrives, inside ONE transaction that first deletes the
+window. A failure anywhere rolls back and leaves the previous rows. Days before the
+earliest API key creation are written empty without calling the API.
+"""
+
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import warnings
+
+import dagster as dg
+import pandera.pandas as pa
+from dagster_duckdb import DuckDBResource
+from duckdb import DuckDBPyConnection
+
+from kscope_openai_pipeline import warehouse
+from kscope_openai_pipeline.defs.failures import permanent_failures_are_final
+from kscope_openai_pipeline.defs.frames import records_frame
+from kscope_openai_pipeline.defs.metadata import definition_metadata, preview
+from kscope_openai_pipeline.defs.openai import daily_checks
+from kscope_openai_pipeline.defs.openai.inventory import API_RETRY, WRITER_POOL
+from kscope_openai_pipeline.defs.partitions import daily_partitions, window_days
+from kscope_openai_pipeline.defs.resources import OpenAIAdminResource
+from kscope_openai_pipeline.openai_admin import API_KEY_COSTS_FIRST_DAY, USAGE_FAMILIES, AdminClient
+from kscope_openai_pipeline.schemas import openai as schemas
+
+warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
+
+#: (endpoint, records of one API page)
+Pages = Iterator[tuple[str, list[dict[str, Any]]]]
+
+
+def usage_pages(client: AdminClient, start: date, end: date) -> Pages:
+    """Every usage family's pages for [start, end), family after family."""
+    for family in USAGE_FAMILIES:
+        for records in client.iter_usage(family, start, end):
+            yield f"/organization/usage/{family}", records
+
+
+def cost_pages(client: AdminClient, start: date, end: date) -> Pages:
+    for records in client.iter_costs(start, end, group_by=("project_id", "line_item")):
+        yield "/organization/costs", records
+
+
+def api_key_cost_pages(client: AdminClient, start: date, end: date) -> Pages:
+    for records in client.iter_api_key_costs(start, end):
+        yield "/organization/costs?group_by=api_key_id", records
+
+
+@dataclass(frozen=True)
+class DailyTable:
+    """One daily-partitioned table and the API pages that fill it."""
+
+    name: str
+    model: type[pa.DataFrameModel]
+    date_column: str
+    description: str
+    pages: Callable[[AdminClient, date, date], Pages]
+    first_api_day: date | None = None  # the API has no data (or refuses) before this day
+    after: tuple[str, ...] = ()  # daily tables this one's checks compare against
+
+
+DAILY_TABLES: tuple[DailyTable, ...] = (
+    DailyTable(
+        "usage",
+        schemas.Usage,
+        "usage_date",
+        "Daily usage of all ten usage families in one long table "
+        "(GET /organization/usage/{family}, bucket_width=1d, limit=31).",
+        usage_pages,
+    ),
+    DailyTable(
+        "costs",
+        schemas.Costs,
+        "cost_date",
+        "Daily billed cost by project and line item "
+        "(GET /organization/costs, group_by=project_id,line_item, limit=180).",
+        cost_pages,
+        after=("usage",),
+    ),
+    DailyTable(
+        "api_key_costs",
+        schemas.ApiKeyCosts,
+        "cost_date",
+        "Daily billed cost by API key (GET /organization/costs, group_by=api_key_id); the "
+        "API has it from 2025-12-06, earlier days stay empty.",
+        api_key_cost_pages,
+        first_api_day=API_KEY_COSTS_FIRST_DAY,
+        after=("costs",),
+    ),
+)
+
+
+def earliest_key_day(conn: DuckDBPyConnection, organization_id: str) -> date | None:
+    """UTC day of the oldest API key creation in the stored inventory (None: unknown)."""
+    rows = conn.execute(
+        "SELECT CAST(MIN(created_at) AS DATE) FROM openai.api_keys WHERE organization_id = ?",
+        [organization_id],
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def fetch_start(spec: DailyTable, start: date, end: date, earliest_key: date | None) -> date:
+    """The first day worth asking the API for; >= end means: ask nothing."""
+    first = start
+    if earliest_key is not None:
+        first = max(first, earliest_key)
+    if spec.first_api_day is not None:
+        first = max(first, spec.first_api_day)
+    return min(first, end)
+
+
+def _daily_asset(spec: DailyTable) -> dg.AssetsDefinition:
+    table = spec.model.Config.name
+    key = dg.AssetKey(["openai", spec.name])
+
+    @dg.asset(
+        key=key,
+        description=spec.description,
+        group_name="openai_daily",
+        partitions_def=daily_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        deps=[dg.AssetKey(["openai", "api_keys"])]
+        + [dg.AssetKey(["openai", name]) for name in spec.after],
+        pool=WRITER_POOL,
+        retry_policy=API_RETRY,
+        metadata=definition_metadata(spec.model),
+        kinds={"duckdb", "openai"},
+        check_specs=daily_checks.check_specs(key, spec.name),
+    )
+    def _asset(
+        context: dg.AssetExecutionContext,
+        openai_admin: OpenAIAdminResource,
+        duckdb: DuckDBResource,
+    ) -> dg.MaterializeResult:
+        org = openai_admin.organization_id
+        start, end = window_days(context.partition_time_window)
+        with duckdb.get_connection() as conn:
+            warehouse.ensure_schema(conn)
+            earliest = earliest_key_day(conn, org)
+            first = fetch_start(spec, start, end, earliest)
+            if first > start:
+                context.log.info(
+                    "%s: %s..%s written empty without calling the API (earliest API key "
+                    "created %s%s)",
+                    table, start, first, earliest,
+                    f"; the API has no {spec.name} before {spec.first_api_day}"
+                    if spec.first_api_day else "",
+                )
+            if earliest is None:
+                context.log.warning(
+                    "%s: openai.api_keys is empty, so no day can be skipped; materialize "
+                    "openai/api_keys first to avoid paging empty history", table,
+                )
+            pages_seen = 0
+
+            def progress(index: int, rows: int) -> None:
+                nonlocal pages_seen
+                pages_seen = index + 1
+
+            with permanent_failures_are_final(), openai_admin.client(context.log) as client:
+                batches = (
+                    records_frame(records, spec.model, org)
+                    for _, records in (spec.pages(client, first, end) if first < end else ())
+                    if records
+                )
+                rows = warehouse.replace_window_streaming(
+                    conn,
+                    table,
+                    batches,
+                    spec.date_column,
+                    start,
+                    end,
+                    model=spec.model,
+                    endpoint=table,
+                    organization_id=org,
+                    on_batch=progress,
+                )
+                stats = client.stats.as_dict()
+            context.log.info(
+                "%s: replaced %s..%s with %d rows from %d pages (%d requests, %d retries)",
+                table, start, end, rows, pages_seen, stats["requests"], stats["retries"],
+            )
+            check_results = daily_checks.run_checks(conn, key, spec.name, org, start, end)
+            return dg.MaterializeResult(
+                metadata={
+                    "dagster/row_count": rows,
+                    "window_start": start.isoformat(),
+                    "window_end_exclusive": end.isoformat(),
+                    "days": (end - start).days,
+                    "days_skipped_before_first_data": (first - start).days,
+                    "pages": pages_seen,
+                    "requests": stats["requests"],
+                    "retries": stats["retries"],
+                    "source": openai_admin.source,
+                    "preview": preview(
+                        conn,
+                        f"SELECT * FROM {table} WHERE {spec.date_column} >= ? "
+                        f"AND {spec.date_column} < ? ORDER BY ALL",
+                        [start, end],
+                    ),
+                },
+                check_results=check_results,
+            )
+
+    return _asset
+
+
+daily_assets = [_daily_asset(spec) for spec in DAILY_TABLES]
