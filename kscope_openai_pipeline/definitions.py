@@ -5,12 +5,15 @@ from __future__ import annotations
 import dagster as dg
 
 from kscope_openai_pipeline.defs import operations
+from kscope_openai_pipeline.defs.kscope.assets import kscope_input_checks, kscope_inputs
 from kscope_openai_pipeline.defs.openai.daily import daily_assets
 from kscope_openai_pipeline.defs.openai.inventory import inventory_assets, organization
 from kscope_openai_pipeline.defs.resources import build_resources
+from kscope_openai_pipeline.defs.sightlines.assets import sightlines
 
 defs = dg.Definitions(
-    assets=[*inventory_assets, organization, *daily_assets],
+    assets=[*inventory_assets, organization, *daily_assets, *kscope_inputs, sightlines],
+    asset_checks=kscope_input_checks,
     jobs=[
         operations.inventory_job,
         operations.daily_job,

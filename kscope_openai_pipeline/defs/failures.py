@@ -30,6 +30,4 @@ def permanent_failures_are_final() -> Iterator[None]:
     except AdminApiRetryExhausted:
         raise
     except PERMANENT as err:
-        raise dg.Failure(
-            description=f"{type(err).__name__}: {err}", allow_retries=False
-        ) from err
+        raise dg.Failure(description=f"{type(err).__name__}: {err}", allow_retries=False) from err

@@ -2,7 +2,6 @@
 window, and the sensor that publishes the analyst copy after every successful run.
 """
 
-
 from datetime import date, timedelta
 
 import dagster as dg
@@ -89,7 +88,10 @@ def publish_analyst_copy(context: dg.RunStatusSensorContext) -> dg.SkipReason | 
     except FileNotFoundError:
         return dg.SkipReason(f"no warehouse at {source} yet")
     context.log.info(
-        "published %s -> %s after run %s: %s", source, target, context.dagster_run.run_id,
+        "published %s -> %s after run %s: %s",
+        source,
+        target,
+        context.dagster_run.run_id,
         result,
     )
     return None

@@ -22,7 +22,6 @@ from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.defs import settings
 from kscope_openai_pipeline.openai_admin import AdminClient
 
-
 #: Attempts to open the warehouse while another process writes it (about 5 minutes).
 LOCK_RETRIES = 64
 

@@ -26,7 +26,7 @@ def duckdb_path() -> str:
 
 
 def analyst_copy_path() -> str:
-    """The read-only copy analysts open; defaults to kscope_analytics.duckdb beside the warehouse."""
+    """The read-only copy analysts open: kscope_analytics.duckdb beside the warehouse."""
     explicit = os.environ.get("KSCOPE_ANALYST_COPY_PATH")
     if explicit:
         return explicit
@@ -41,3 +41,8 @@ def first_day() -> date:
 def restatement_days() -> int:
     """How many days before yesterday the daily schedule re-pulls (OpenAI restates them)."""
     return int(os.environ.get("KSCOPE_RESTATEMENT_DAYS", RESTATEMENT_DAYS_DEFAULT))
+
+
+def reconciliation_chart_path() -> str:
+    """The billed-vs-metered chart (self-contained HTML) written beside the analyst copy."""
+    return os.path.join(os.path.dirname(analyst_copy_path()) or ".", "reconciliation.html")

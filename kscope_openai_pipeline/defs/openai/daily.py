@@ -8,13 +8,11 @@ window. A failure anywhere rolls back and leaves the previous rows. Days before 
 earliest API key creation are written empty without calling the API.
 """
 
-
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-
-import warnings
 
 import dagster as dg
 import pandera.pandas as pa
@@ -151,14 +149,19 @@ def _daily_asset(spec: DailyTable) -> dg.AssetsDefinition:
                 context.log.info(
                     "%s: %s..%s written empty without calling the API (earliest API key "
                     "created %s%s)",
-                    table, start, first, earliest,
+                    table,
+                    start,
+                    first,
+                    earliest,
                     f"; the API has no {spec.name} before {spec.first_api_day}"
-                    if spec.first_api_day else "",
+                    if spec.first_api_day
+                    else "",
                 )
             if earliest is None:
                 context.log.warning(
                     "%s: openai.api_keys is empty, so no day can be skipped; materialize "
-                    "openai/api_keys first to avoid paging empty history", table,
+                    "openai/api_keys first to avoid paging empty history",
+                    table,
                 )
             pages_seen = 0
 
@@ -187,7 +190,13 @@ def _daily_asset(spec: DailyTable) -> dg.AssetsDefinition:
                 stats = client.stats.as_dict()
             context.log.info(
                 "%s: replaced %s..%s with %d rows from %d pages (%d requests, %d retries)",
-                table, start, end, rows, pages_seen, stats["requests"], stats["retries"],
+                table,
+                start,
+                end,
+                rows,
+                pages_seen,
+                stats["requests"],
+                stats["retries"],
             )
             check_results = daily_checks.run_checks(conn, key, spec.name, org, start, end)
             return dg.MaterializeResult(

@@ -54,9 +54,7 @@ def run_checks(
         "costs_match_usage": _costs_match_usage,
         "matches_project_costs": _matches_project_costs,
     }
-    return [
-        checks[check](conn, key, check, name, org, start, end) for check in _TABLE_CHECKS[name]
-    ]
+    return [checks[check](conn, key, check, name, org, start, end) for check in _TABLE_CHECKS[name]]
 
 
 def _grain_unique(conn, key, check, name, org, start, end) -> dg.AssetCheckResult:
@@ -94,8 +92,11 @@ def _days_present(conn, key, check, name, org, start, end) -> dg.AssetCheckResul
         check_name=check,
         passed=not missing,
         severity=WARN,
-        metadata={"days_expected": len(expected), "days_missing": len(missing),
-                  "missing": ", ".join(missing[:20])},
+        metadata={
+            "days_expected": len(expected),
+            "days_missing": len(missing),
+            "missing": ", ".join(missing[:20]),
+        },
     )
 
 

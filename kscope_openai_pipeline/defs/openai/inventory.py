@@ -7,7 +7,6 @@ Per-project listings read the project ids from `openai.projects` rather than lis
 projects again, so the inventory costs each listing's pages once.
 """
 
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -131,8 +130,9 @@ def _inventory_asset(spec: InventoryTable) -> dg.AssetsDefinition:
                     model=spec.model,
                     organization_id=openai_admin.organization_id,
                 )
-            context.log.info("%s: replaced with %d rows (%d requests)", table, rows,
-                             stats["requests"])
+            context.log.info(
+                "%s: replaced with %d rows (%d requests)", table, rows, stats["requests"]
+            )
             return dg.MaterializeResult(
                 metadata={
                     "dagster/row_count": rows,
@@ -193,7 +193,10 @@ def organization(
         row = frame.iloc[0]
         context.log.info(
             "organization %s (%s): earliest key created %s, projects in use: %s",
-            org, openai_admin.source, row["earliest_key_created_at"], row["uses_projects"],
+            org,
+            openai_admin.source,
+            row["earliest_key_created_at"],
+            row["uses_projects"],
         )
         return dg.MaterializeResult(
             metadata={
