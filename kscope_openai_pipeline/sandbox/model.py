@@ -26,6 +26,42 @@ USAGE_FAMILIES: tuple[str, ...] = (
     "web_search_calls",
 )
 
+#: Dimension columns of each family's usage DataFrame, in column order (after `ts`).
+#: These are also the family's allowed `group_by` values on the API.
+FAMILY_DIMENSIONS: dict[str, tuple[str, ...]] = {
+    "completions": ("project_id", "user_id", "api_key_id", "model", "batch", "service_tier"),
+    "embeddings": ("project_id", "user_id", "api_key_id", "model"),
+    "moderations": ("project_id", "user_id", "api_key_id", "model"),
+    "images": ("project_id", "user_id", "api_key_id", "model", "size", "source"),
+    "audio_speeches": ("project_id", "user_id", "api_key_id", "model"),
+    "audio_transcriptions": ("project_id", "user_id", "api_key_id", "model"),
+    "vector_stores": ("project_id",),
+    "code_interpreter_sessions": ("project_id",),
+    "file_search_calls": ("project_id", "user_id", "api_key_id", "vector_store_id"),
+    "web_search_calls": ("project_id", "user_id", "api_key_id", "model", "context_level"),
+}
+
+#: Metric columns (int64) of each family's usage DataFrame, in column order.
+FAMILY_METRICS: dict[str, tuple[str, ...]] = {
+    "completions": (
+        "input_tokens",
+        "output_tokens",
+        "input_cached_tokens",
+        "input_audio_tokens",
+        "output_audio_tokens",
+        "num_model_requests",
+    ),
+    "embeddings": ("input_tokens", "num_model_requests"),
+    "moderations": ("input_tokens", "num_model_requests"),
+    "images": ("images", "num_model_requests"),
+    "audio_speeches": ("characters", "num_model_requests"),
+    "audio_transcriptions": ("seconds", "num_model_requests"),
+    "vector_stores": ("usage_bytes",),
+    "code_interpreter_sessions": ("num_sessions",),
+    "file_search_calls": ("num_requests",),
+    "web_search_calls": ("num_model_requests", "num_requests"),
+}
+
 
 @dataclass(frozen=True)
 class Project:
@@ -81,6 +117,7 @@ class ApiKey:
     owner_id: str
     deleted: bool = False
     expires_at: int | None = None  # admin keys only
+    deleted_at: int | None = None  # set when deleted=True (matches the api_key.deleted event)
 
 
 @dataclass(frozen=True)
@@ -116,10 +153,21 @@ class SyntheticOrg:
     `context_level` where the family has them; None where the traffic has no value) and
     the family's metric columns as int64.
 
+    Usage frames are sorted by `ts`; their columns are exactly `ts`, then
+    `FAMILY_DIMENSIONS[family]`, then `FAMILY_METRICS[family]`. `batch` is a bool column
+    (never None); other dimensions are object columns with None for "no value"
+    (org-level completions rows have project_id and api_key_id None; vector_stores has one
+    snapshot row per (project, day) at UTC midnight).
+
     `costs` has one row per (day, project_id, line_item, api_key_id) with columns
     `ts` (UTC midnight of the day), `project_id` (None for org-level lines),
     `line_item`, `api_key_id` (None for lines no key can carry, e.g. seats),
     `amount` (Decimal USD), `quantity` (float or None), `quantity_unit` (str or None).
+    Two extra columns help consumers: `amount_nanos` (int64, `amount` x 1e9 exactly, for
+    fast exact sums) and `model` (the model the line item prices, None for seats, storage
+    and tool lines). Every `amount` has at most 9 decimals and is below 100,000, so its
+    float repr round-trips; sums over any grouping are exact. Which amounts are sent as
+    JSON strings is decided by the server (deterministically), not marked here.
 
     The Kscope side: `dev_tokens`, `gateway_costs`, `engineers` are DataFrames in the
     shapes of the `kscope.*` tables of ../shared/design.md.

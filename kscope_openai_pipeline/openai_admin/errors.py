@@ -1,0 +1,135 @@
+"""One exception family for the Admin API client, with messages a user can act on.
+
+Every error names the endpoint (the path template, e.g.
+`/organization/projects/{project_id}/users`) so a failed asset run says where it broke.
+None of them ever contains the admin key: API messages are scrubbed before they are
+stored (see `Secret.scrub`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_MAX_VALUE_REPR = 200
+
+
+class AdminApiError(Exception):
+    """Base class: something went wrong talking to the OpenAI Admin API."""
+
+    def __init__(self, message: str, *, endpoint: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.status = status
+
+
+class AdminApiStatusError(AdminApiError):
+    """The API answered with an HTTP error status that has no more specific class."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str,
+        status: int | None,
+        api_message: str | None = None,
+        param: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, endpoint=endpoint, status=status)
+        self.api_message = api_message
+        self.param = param
+        self.code = code
+
+
+class AdminApiAuthError(AdminApiStatusError):
+    """401: the key is wrong, revoked or missing."""
+
+
+class AdminApiPermissionError(AdminApiStatusError):
+    """403: the key is not an admin key, or lacks a scope the endpoint needs."""
+
+
+class AdminApiBadRequest(AdminApiStatusError):
+    """400: a parameter was rejected (or the resource refuses the call, e.g. archived)."""
+
+
+class AdminApiNotFound(AdminApiStatusError):
+    """404: the path or the object does not exist."""
+
+
+class AdminApiRetryExhausted(AdminApiError):
+    """Transient failures (429, 5xx, timeouts, dropped connections) outlasted the retries."""
+
+    def __init__(
+        self, message: str, *, endpoint: str, attempts: int, last_status: int | str | None
+    ) -> None:
+        super().__init__(
+            message,
+            endpoint=endpoint,
+            status=last_status if isinstance(last_status, int) else None,
+        )
+        self.attempts = attempts
+        self.last_status = last_status
+
+
+class AdminApiResponseError(AdminApiError):
+    """A 2xx response whose body breaks the contract: not JSON, missing or wrong-typed
+    field, negative metric, bucket outside the asked window, duplicates, bad cursor."""
+
+    def __init__(self, *, endpoint: str, field: str, value: Any, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        shown = value if isinstance(value, str) else repr(value)
+        if len(shown) > _MAX_VALUE_REPR:
+            shown = shown[:_MAX_VALUE_REPR] + "..."
+        super().__init__(
+            f"{endpoint}: invalid response: field {field!r} {reason} (got {shown})",
+            endpoint=endpoint,
+        )
+
+
+def status_error(
+    *,
+    endpoint: str,
+    status: int,
+    api_message: str | None,
+    param: str | None,
+    code: str | None,
+) -> AdminApiStatusError:
+    """Build the typed, actionable error for a non-retryable HTTP status."""
+    said = f" The API said: {api_message}" if api_message else ""
+    kwargs: dict[str, Any] = {
+        "endpoint": endpoint,
+        "status": status,
+        "api_message": api_message,
+        "param": param,
+        "code": code,
+    }
+    if status == 401:
+        return AdminApiAuthError(
+            f"{endpoint}: the admin key was rejected (401): check OPENAI_ADMIN_KEY is a "
+            f"current admin key (sk-admin-...), not revoked or expired.{said}",
+            **kwargs,
+        )
+    if status == 403:
+        return AdminApiPermissionError(
+            f"{endpoint}: permission denied (403): the key is not an admin key or lacks a "
+            "scope this endpoint needs (e.g. api.usage.read). Create an admin key with the "
+            f"Admin role in the organization settings (API keys > Admin keys).{said}",
+            **kwargs,
+        )
+    if status == 400:
+        which = f"parameter {param!r}" if param else "a request parameter"
+        return AdminApiBadRequest(
+            f"{endpoint}: bad request (400): the API rejected {which}"
+            f"{f' (code {code})' if code else ''}.{said}",
+            **kwargs,
+        )
+    if status == 404:
+        return AdminApiNotFound(
+            f"{endpoint}: not found (404): the path or object does not exist; check the "
+            f"base URL ends with /v1 and the id is current.{said}",
+            **kwargs,
+        )
+    return AdminApiStatusError(f"{endpoint}: HTTP {status}.{said}", **kwargs)

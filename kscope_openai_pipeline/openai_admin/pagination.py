@@ -1,0 +1,134 @@
+"""The two pagination styles of the Admin API, independent of HTTP.
+
+- List endpoints: `limit` + `after=<last_id>` while `has_more`.
+- Usage/costs: `page=<next_page>` while `has_more`, with every other parameter (including
+  `end_time`) frozen, because the cursor is bound to its query; the server hands out at
+  most `limit` buckets a page, so one query over any range costs ceil(days / limit)
+  requests (365 days of usage at 31 a page = 12; of costs at 180 a page = 3).
+
+Both guard against a cursor that does not advance (a server bug would otherwise loop
+forever) and against the same item/bucket coming back on a later page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, time
+from typing import Any, TypeVar
+
+from .errors import AdminApiResponseError
+from .records import BucketPage, ListPage
+
+T = TypeVar("T")
+Params = list[tuple[str, str]]
+Fetch = Callable[[Params, Callable[[Any], T]], T]
+
+
+def utc_midnight(day: date) -> int:
+    """Unix seconds of 00:00 UTC on `day`."""
+    return int(datetime.combine(day, time(0), tzinfo=UTC).timestamp())
+
+
+def as_day(value: date | datetime, name: str) -> date:
+    """Accept a date, or a datetime at exactly UTC midnight (naive = UTC)."""
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        aware = aware.astimezone(UTC)
+        if aware.timetz().replace(tzinfo=None) != time(0):
+            raise ValueError(f"{name} must be a UTC day boundary, got {value.isoformat()}")
+        return aware.date()
+    if isinstance(value, date):
+        return value
+    raise TypeError(f"{name} must be a datetime.date, got {type(value).__name__}")
+
+
+def as_unix(value: int | date | datetime, name: str) -> int:
+    """Accept Unix seconds, a date (its UTC midnight) or a datetime (naive = UTC)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be Unix seconds, a date or a datetime")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return int(aware.timestamp())
+    if isinstance(value, date):
+        return utc_midnight(value)
+    raise TypeError(f"{name} must be Unix seconds, a date or a datetime")
+
+
+def iter_list_pages(
+    fetch: Fetch[ListPage],
+    endpoint: str,
+    params: Params,
+    parse: Callable[[Any], ListPage],
+    *,
+    limit: int = 100,
+) -> Iterator[ListPage]:
+    """Yield every page of a list endpoint, following `after` cursors."""
+    after: str | None = None
+    seen_cursors: set[str] = set()
+    seen_ids: set[str] = set()
+    while True:
+        query = [*params, ("limit", str(limit))]
+        if after is not None:
+            query.append(("after", after))
+        page = fetch(query, parse)
+        repeated = seen_ids.intersection(page.ids)
+        if repeated:
+            raise AdminApiResponseError(
+                endpoint=endpoint,
+                field="data[].id",
+                value=sorted(repeated)[:5],
+                reason="came back again on a later page (cursor did not advance)",
+            )
+        seen_ids.update(page.ids)
+        yield page
+        if not page.has_more:
+            return
+        if page.cursor is None or page.cursor in seen_cursors:
+            raise AdminApiResponseError(
+                endpoint=endpoint,
+                field="last_id",
+                value=page.cursor,
+                reason="must name a new cursor while has_more is true",
+            )
+        seen_cursors.add(page.cursor)
+        after = page.cursor
+
+
+def iter_bucket_pages(
+    fetch: Fetch[BucketPage],
+    endpoint: str,
+    params: Params,
+    parse: Callable[[Any], BucketPage],
+) -> Iterator[BucketPage]:
+    """Yield every page of a usage/costs query, replaying `next_page` with frozen params."""
+    cursor: str | None = None
+    seen_cursors: set[str] = set()
+    seen_starts: set[int] = set()
+    while True:
+        query = list(params)
+        if cursor is not None:
+            query.append(("page", cursor))
+        page = fetch(query, parse)
+        repeated = seen_starts.intersection(page.bucket_starts)
+        if repeated:
+            raise AdminApiResponseError(
+                endpoint=endpoint,
+                field="data[].start_time",
+                value=sorted(repeated)[:5],
+                reason="is a duplicate bucket (already returned on an earlier page)",
+            )
+        seen_starts.update(page.bucket_starts)
+        yield page
+        if not page.has_more:
+            return
+        if not page.next_page or page.next_page in seen_cursors:
+            raise AdminApiResponseError(
+                endpoint=endpoint,
+                field="next_page",
+                value=page.next_page,
+                reason="must name a new cursor while has_more is true",
+            )
+        seen_cursors.add(page.next_page)
+        cursor = page.next_page

@@ -1,0 +1,384 @@
+"""Normalization and validation at the edge (pure functions, no HTTP needed)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from kscope_openai_pipeline.openai_admin import (
+    COST_RECORD_KEYS,
+    USAGE_FAMILIES,
+    USAGE_RECORD_KEYS,
+    AdminApiResponseError,
+)
+from kscope_openai_pipeline.openai_admin.pagination import as_day, as_unix, utc_midnight
+from kscope_openai_pipeline.openai_admin.records import (
+    COST_KEY_COLUMNS,
+    USAGE_KEY_COLUMNS,
+    Window,
+    normalize_cost,
+    parse_bucket_page,
+    parse_json,
+    parse_list_page,
+    project_api_key_normalizer,
+    usage_normalizer,
+    utc_datetime,
+)
+
+DAY = 86400
+D0 = 1764979200  # 2025-12-06 00:00 UTC
+WIN = Window(D0, D0 + 3 * DAY)
+
+
+def page(results: list[dict], start: int = D0, **extra: object) -> dict:
+    return {
+        "object": "page",
+        "data": [
+            {
+                "object": "bucket",
+                "start_time": start,
+                "end_time": start + DAY,
+                "results": results,
+                **extra,
+            }
+        ],
+        "has_more": False,
+        "next_page": None,
+    }
+
+
+def usage(family: str, results: list[dict], start: int = D0) -> list[dict]:
+    return parse_bucket_page(
+        page(results, start), "/u", WIN, usage_normalizer(family), USAGE_KEY_COLUMNS
+    ).records
+
+
+def test_completions_record_has_every_key_and_defaults():
+    [rec] = usage(
+        "completions",
+        [
+            {
+                "object": "organization.usage.completions.result",
+                "input_tokens": 4200,
+                "output_tokens": 900,
+                "num_model_requests": 12,
+                "input_cached_tokens": 1024,
+                "project_id": "proj_a",
+                "api_key_id": None,
+                "model": "gpt-4o",
+                "batch": True,
+                "service_tier": "default",
+                "user_id": "user-x",
+                "input_text_tokens": 7,
+                "brand_new_field": {"x": 1},
+            }
+        ],
+    )
+    assert tuple(rec) == USAGE_RECORD_KEYS
+    assert rec == {
+        "usage_type": "completions",
+        "usage_date": date(2025, 12, 6),
+        "project_id": "proj_a",
+        "api_key_id": None,
+        "model": "gpt-4o",
+        "batch": True,
+        "service_tier": "default",
+        "image_size": None,
+        "image_source": None,
+        "vector_store_id": None,
+        "context_level": None,
+        "input_tokens": 4200,
+        "output_tokens": 900,
+        "input_cached_tokens": 1024,
+        "input_audio_tokens": 0,
+        "output_audio_tokens": 0,
+        "num_model_requests": 12,
+        "images": 0,
+        "characters": 0,
+        "seconds": 0,
+        "usage_bytes": 0,
+        "num_sessions": 0,
+        "num_requests": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("family", "result", "expected"),
+    [
+        (
+            "embeddings",
+            {"input_tokens": 20, "num_model_requests": 2, "model": "e"},
+            {"input_tokens": 20, "num_model_requests": 2, "model": "e"},
+        ),
+        (
+            "moderations",
+            {"input_tokens": 3, "num_model_requests": 1},
+            {"input_tokens": 3, "num_model_requests": 1},
+        ),
+        (
+            "images",
+            {
+                "images": 2,
+                "num_model_requests": 2,
+                "size": "1024x1024",
+                "source": "image.generation",
+            },
+            {
+                "images": 2,
+                "num_model_requests": 2,
+                "image_size": "1024x1024",
+                "image_source": "image.generation",
+            },
+        ),
+        (
+            "audio_speeches",
+            {"characters": 45, "num_model_requests": 1},
+            {"characters": 45, "num_model_requests": 1},
+        ),
+        (
+            "audio_transcriptions",
+            {"seconds": 10, "num_model_requests": 1},
+            {"seconds": 10, "num_model_requests": 1},
+        ),
+        (
+            "vector_stores",
+            {"usage_bytes": 1024, "project_id": "p", "model": "ignored"},
+            {"usage_bytes": 1024, "project_id": "p"},
+        ),
+        ("code_interpreter_sessions", {"num_sessions": 3}, {"num_sessions": 3}),
+        (
+            "file_search_calls",
+            {"num_requests": 2, "vector_store_id": "vs_1"},
+            {"num_requests": 2, "vector_store_id": "vs_1"},
+        ),
+        (
+            "web_search_calls",
+            {"num_model_requests": 2, "num_requests": 5, "context_level": "high"},
+            {"num_model_requests": 2, "num_requests": 5, "context_level": "high"},
+        ),
+    ],
+)
+def test_each_family_maps_its_fields(family, result, expected):
+    [rec] = usage(family, [result])
+    assert rec["usage_type"] == family
+    non_default = {
+        k: v for k, v in rec.items() if k not in ("usage_type", "usage_date") and v not in (0, None)
+    }
+    assert non_default == expected
+
+
+def test_all_ten_families_are_known():
+    assert len(USAGE_FAMILIES) == 10
+
+
+@pytest.mark.parametrize(
+    ("result", "field", "reason"),
+    [
+        ({"output_tokens": 1, "num_model_requests": 1}, "input_tokens", "required"),
+        (
+            {"input_tokens": "5", "output_tokens": 1, "num_model_requests": 1},
+            "input_tokens",
+            "must be an integer",
+        ),
+        (
+            {"input_tokens": True, "output_tokens": 1, "num_model_requests": 1},
+            "input_tokens",
+            "must be an integer",
+        ),
+        (
+            {"input_tokens": 5, "output_tokens": -1, "num_model_requests": 1},
+            "output_tokens",
+            "negative",
+        ),
+        (
+            {"input_tokens": 5, "output_tokens": 1, "num_model_requests": 1, "batch": "yes"},
+            "batch",
+            "boolean",
+        ),
+        (
+            {"input_tokens": 5, "output_tokens": 1, "num_model_requests": 1, "model": 4},
+            "model",
+            "string",
+        ),
+        (
+            {
+                "input_tokens": 5,
+                "output_tokens": 1,
+                "num_model_requests": 1,
+                "input_cached_tokens": -3,
+            },
+            "input_cached_tokens",
+            "negative",
+        ),
+    ],
+)
+def test_bad_results_name_field_and_value(result, field, reason):
+    with pytest.raises(AdminApiResponseError) as err:
+        usage("completions", [result])
+    assert err.value.field == f"data[0].results[0].{field}"
+    assert reason in str(err.value)
+    assert str(err.value).startswith("/u: invalid response: field")
+
+
+def test_bucket_outside_window_and_duplicates():
+    with pytest.raises(AdminApiResponseError, match="outside the asked window") as err:
+        usage("embeddings", [], start=D0 - DAY)
+    assert err.value.value == D0 - DAY
+    with pytest.raises(AdminApiResponseError, match="outside the asked window"):
+        usage("embeddings", [], start=D0 + 3 * DAY)
+    body = page([])
+    body["data"].append(dict(body["data"][0]))
+    with pytest.raises(AdminApiResponseError, match="duplicate bucket"):
+        parse_bucket_page(body, "/u", WIN, usage_normalizer("embeddings"), USAGE_KEY_COLUMNS)
+    row = {"input_tokens": 1, "num_model_requests": 1, "project_id": "p"}
+    with pytest.raises(AdminApiResponseError, match="duplicate row"):
+        usage("embeddings", [row, dict(row)])
+
+
+def test_legacy_result_name_and_missing_results():
+    body = page([])
+    body["data"][0].pop("results")
+    body["data"][0]["result"] = [{"num_sessions": 4}]
+    recs = parse_bucket_page(
+        body, "/u", WIN, usage_normalizer("code_interpreter_sessions"), USAGE_KEY_COLUMNS
+    ).records
+    assert [r["num_sessions"] for r in recs] == [4]
+    body["data"][0].pop("result")
+    with pytest.raises(AdminApiResponseError, match="required"):
+        parse_bucket_page(body, "/u", WIN, usage_normalizer("vector_stores"), USAGE_KEY_COLUMNS)
+
+
+def test_cost_amounts_are_exact_decimals_from_number_or_string():
+    raw = (
+        b'{"object":"page","has_more":false,"next_page":null,"data":[{"object":"bucket",'
+        b'"start_time":1764979200,"end_time":1765065600,"results":['
+        b'{"object":"organization.costs.result","amount":{"value":1.2345678901234567890,'
+        b'"currency":"usd"},"line_item":"gpt-5, input","project_id":"proj_a",'
+        b'"quantity":1000,"quantity_unit":"tokens","organization_id":"org-x"},'
+        b'{"amount":{"value":"12.50","currency":"usd"},"line_item":"seats","project_id":null,'
+        b'"quantity":"0.5"},'
+        b'{"amount":{"value":-0.25,"currency":"usd"},"line_item":"credit","project_id":"proj_a"}'
+        b"]}]}"
+    )
+    recs = parse_bucket_page(
+        parse_json(raw, "/c"), "/c", WIN, normalize_cost, COST_KEY_COLUMNS
+    ).records
+    assert [tuple(r) for r in recs] == [COST_RECORD_KEYS] * 3
+    assert recs[0]["amount_usd"] == Decimal("1.2345678901234567890")
+    assert str(recs[0]["amount_usd"]) == "1.2345678901234567890"
+    assert recs[0]["quantity"] == Decimal(1000) and recs[0]["quantity_unit"] == "tokens"
+    assert recs[1]["amount_usd"] == Decimal("12.50") and recs[1]["quantity"] == Decimal("0.5")
+    assert recs[1]["project_id"] is None and recs[1]["api_key_id"] is None
+    assert recs[2]["amount_usd"] == Decimal("-0.25")
+    assert sum(r["amount_usd"] for r in recs) == Decimal("13.4845678901234567890")
+
+
+@pytest.mark.parametrize(
+    ("amount", "match"),
+    [
+        (None, "amount"),
+        ({"currency": "usd"}, "amount.value"),
+        ({"value": "12,5", "currency": "usd"}, "numeric string"),
+        ({"value": True, "currency": "usd"}, "numeric string"),
+        ({"value": "NaN", "currency": "usd"}, "finite"),
+    ],
+)
+def test_bad_cost_amounts(amount, match):
+    result = {"object": "organization.costs.result", "line_item": "x"}
+    if amount is not None:
+        result["amount"] = amount
+    with pytest.raises(AdminApiResponseError, match=match):
+        parse_bucket_page(page([result]), "/c", WIN, normalize_cost, COST_KEY_COLUMNS)
+
+
+def test_not_json_and_non_finite_numbers():
+    with pytest.raises(AdminApiResponseError, match="not valid JSON") as err:
+        parse_json(b'{"data": [', "/c")
+    assert err.value.field == "<body>"
+    with pytest.raises(AdminApiResponseError, match="not valid JSON"):
+        parse_json(b'{"value": NaN}', "/c")
+
+
+def test_list_page_cursor_and_key_owner_flattening():
+    body = {
+        "object": "list",
+        "has_more": True,
+        "first_id": "key_1",
+        "last_id": "key_2",
+        "data": [
+            {
+                "object": "organization.project.api_key",
+                "id": "key_1",
+                "name": "ci",
+                "redacted_value": "sk-proj-****Zx9Q",
+                "created_at": 1719000000,
+                "last_used_at": None,
+                "owner": {
+                    "type": "service_account",
+                    "service_account": {
+                        "id": "svc_acct_Q1",
+                        "name": "ci-bot",
+                        "created_at": 1719000000,
+                        "role": "member",
+                    },
+                },
+            },
+            {
+                "id": "key_2",
+                "name": "ann",
+                "redacted_value": "sk-proj-****AAAA",
+                "created_at": 1719000001,
+                "last_used_at": 1719003600,
+                "owner": {
+                    "type": "user",
+                    "user": {"id": "user-k2", "email": "a@x.io", "name": "Ann", "role": "owner"},
+                },
+            },
+        ],
+    }
+    parsed = parse_list_page(body, "/k", project_api_key_normalizer("proj_a"))
+    assert parsed.has_more is True and parsed.cursor == "key_2"
+    assert parsed.records[0] == {
+        "api_key_id": "key_1",
+        "key_kind": "project",
+        "project_id": "proj_a",
+        "name": "ci",
+        "redacted_value": "sk-proj-****Zx9Q",
+        "created_at": datetime(2024, 6, 21, 20, 0),
+        "last_used_at": None,
+        "expires_at": None,
+        "owner_type": "service_account",
+        "owner_id": "svc_acct_Q1",
+        "owner_email": None,
+        "owner_name": "ci-bot",
+    }
+    assert parsed.records[1]["owner_email"] == "a@x.io"
+    assert parsed.records[1]["last_used_at"] == datetime(2024, 6, 21, 21, 0)
+    body["last_id"] = None
+    assert parse_list_page(body, "/k", project_api_key_normalizer("p")).cursor == "key_2"
+    body["data"][1]["created_at"] = "2024-06-21"
+    with pytest.raises(AdminApiResponseError) as err:
+        parse_list_page(body, "/k", project_api_key_normalizer("p"))
+    assert err.value.field == "data[1].created_at" and err.value.value == "2024-06-21"
+
+
+def test_naive_utc_datetimes():
+    assert utc_datetime(D0) == datetime(2025, 12, 6)
+    assert utc_datetime(D0).tzinfo is None
+
+
+def test_day_and_time_bounds():
+    assert utc_midnight(date(2025, 12, 6)) == D0
+    assert as_day(datetime(2025, 12, 6), "start") == date(2025, 12, 6)
+    aware = datetime(2025, 12, 6, 1, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert as_day(aware, "start") == date(2025, 12, 6)  # 00:00 UTC
+    with pytest.raises(ValueError, match="UTC day boundary"):
+        as_day(datetime(2025, 12, 6, 12), "start")
+    with pytest.raises(TypeError):
+        as_day("2025-12-06", "start")
+    assert as_unix(date(2025, 12, 6), "s") == D0 == as_unix(datetime(2025, 12, 6), "s")
+    assert as_unix(D0 + 5, "s") == D0 + 5
+    with pytest.raises(TypeError):
+        as_unix(True, "s")

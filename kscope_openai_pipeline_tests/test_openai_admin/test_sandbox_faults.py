@@ -1,0 +1,147 @@
+"""Every fault the sandbox can inject: same records as a fault-free read, or the typed
+error once retries run out; server-requested waits honoured exactly (fake clock) and,
+once, in real time within tolerance."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+import pytest
+
+from kscope_openai_pipeline.openai_admin import (
+    AdminApiResponseError,
+    AdminApiRetryExhausted,
+)
+from kscope_openai_pipeline.sandbox.faults import FAULT_KINDS
+from kscope_openai_pipeline.sandbox.server import Fault
+
+from .handmade_org import sort_key
+
+START, END = date(2025, 1, 1), date(2025, 3, 4)  # 62 days: 2 usage pages
+USAGE = "/organization/usage/completions"
+MALFORMED = {"truncated", "wrong_type"}
+# Backoff ceilings with jitter pinned to the maximum: 0.5 s, then 1 s, ...
+EXPECTED_SLEEPS = {kind: [0.5, 1.0] for kind in FAULT_KINDS}
+EXPECTED_SLEEPS["429"] = [1.0, 1.0]  # the sandbox's default Retry-After: 1
+
+
+def read_usage(client) -> list[dict]:
+    return sorted(
+        (r for p in client.iter_usage("completions", START, END) for r in p), key=sort_key
+    )
+
+
+def fault(kind: str, path: str, times: int) -> Fault:
+    # "slow" waits 0.4 s; the faulted clients time out after 0.15 s, so it is retried.
+    return Fault(kind=kind, path=path, times=times, delay=0.4)
+
+
+@pytest.fixture(scope="module")
+def clean_usage(handmade_org):
+    from kscope_openai_pipeline.openai_admin import AdminClient
+    from kscope_openai_pipeline.sandbox.server import Sandbox
+
+    with (
+        Sandbox.start(org=handmade_org) as sb,
+        AdminClient(sb.admin_key, base_url=sb.base_url) as c,
+    ):
+        return read_usage(c), c.list_users()
+
+
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_fault_recovered_same_records(sandbox, make_client, fake_time, clean_usage, kind):
+    usage, users = clean_usage
+    c = make_client(sandbox, timeout=0.15)
+    sandbox.inject(fault(kind, USAGE, times=2))
+    assert read_usage(c) == usage
+    assert fake_time.sleeps == EXPECTED_SLEEPS[kind]
+    assert (c.stats.requests, c.stats.retries, c.stats.pages) == (4, 2, 2)
+    assert served_eventually(sandbox, USAGE, 4)  # 2 faulted + 2 pages
+
+    sandbox.inject(fault(kind, "/organization/users", times=2))
+    assert c.list_users() == users  # 101 users: 2 pages
+    assert served_eventually(sandbox, "/organization/users", 4)
+
+
+def served_eventually(sandbox, path: str, n: int) -> bool:
+    """The sandbox logs a 'slow' request only after its delay, when the client has long
+    timed out; wait (at most 2 s) for the log to catch up, then compare exactly."""
+    deadline = time.monotonic() + 2.0
+    while True:
+        count = len([r for r in sandbox.requests if r.path == path])
+        if count >= n or time.monotonic() > deadline:
+            return count == n
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("kind", FAULT_KINDS)
+def test_fault_outlasting_retries_raises_typed_error(sandbox, make_client, fake_time, kind):
+    c = make_client(sandbox, timeout=0.15, max_attempts=4)
+    sandbox.inject(fault(kind, USAGE, times=50))
+    if kind in MALFORMED:
+        with pytest.raises(AdminApiResponseError) as exc:
+            read_usage(c)
+        assert "after 3 attempt(s), 3 malformed" in str(exc.value)
+        assert exc.value.endpoint == USAGE
+        assert exc.value.field == (
+            "<body>" if kind == "truncated" else "data[0].results[0].input_tokens"
+        )
+        assert len(sandbox.requests) == 3
+    else:
+        with pytest.raises(AdminApiRetryExhausted) as exc:
+            read_usage(c)
+        expected_status = {"slow": "timeout", "drop": "RemoteProtocolError"}.get(kind)
+        if expected_status is None:
+            expected_status = int(kind[:3])
+        assert (exc.value.endpoint, exc.value.attempts, exc.value.last_status) == (
+            USAGE,
+            4,
+            expected_status,
+        )
+        assert str(exc.value).startswith(f"{USAGE}: gave up after 4 attempts")
+        assert served_eventually(sandbox, USAGE, 4)
+        assert len(fake_time.sleeps) == 3
+    assert c.stats.as_dict()["endpoints"][USAGE]["errors"] == 1
+
+
+@pytest.mark.parametrize(
+    ("fault_kwargs", "expected"),
+    [
+        ({"retry_after": "3"}, [3.0]),
+        ({"retry_after": "3", "retry_after_ms": 1500}, [1.5]),
+        ({"retry_after": "Thu, 01 Jan 2026 00:00:05 GMT"}, [5.0]),
+        ({"retry_after": None}, [0.5]),
+    ],
+)
+def test_retry_after_forms_honoured(sandbox, make_client, fake_time, fault_kwargs, expected):
+    c = make_client(sandbox, wall_clock=lambda: 1767225600.0)  # 2026-01-01T00:00:00Z
+    sandbox.inject(Fault(kind="429", path="/organization/invites", times=1, **fault_kwargs))
+    assert c.list_invites() == []
+    assert fake_time.sleeps == expected
+
+
+def test_retry_after_honoured_in_real_time(sandbox, make_client):
+    c = make_client(sandbox, sleep=time.sleep, clock=time.monotonic)
+    sandbox.inject(Fault(kind="429", path="/organization/users", times=1, retry_after="1"))
+    began = time.monotonic()
+    users = c.list_users()
+    elapsed = time.monotonic() - began
+    assert len(users) == 101 and c.stats.retries == 1
+    assert 1.0 <= elapsed < 1.6, elapsed
+
+
+def test_per_project_listings_run_concurrently(sandbox, make_client):
+    """4 project listings, each held 0.3 s by the server: all at once ~0.3 s, two at a
+    time ~0.6 s. Real time on purpose: concurrency is what is measured."""
+    ids = ["proj_empty", "proj_99", "proj_100", "proj_old"]
+    for bound, low, high in ((8, 0.3, 0.9), (2, 0.6, 1.5)):
+        c = make_client(sandbox, max_concurrency=bound, sleep=time.sleep, clock=time.monotonic)
+        sandbox.inject(
+            Fault(kind="slow", path="/organization/projects/*/api_keys", times=4, delay=0.3)
+        )
+        began = time.monotonic()
+        keys = c.list_project_api_keys(ids)
+        elapsed = time.monotonic() - began
+        assert len(keys) == 0 + 99 + 100 + 1
+        assert low <= elapsed < high, (bound, elapsed)
