@@ -5,6 +5,7 @@ window, and the sensor that publishes the analyst copy after every successful ru
 from datetime import date, timedelta
 
 import dagster as dg
+import duckdb
 
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.defs import settings
@@ -84,9 +85,12 @@ def daily_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
 def publish_analyst_copy(context: dg.RunStatusSensorContext) -> dg.SkipReason | None:
     source, target = settings.duckdb_path(), settings.analyst_copy_path()
     try:
-        result = warehouse.publish(source, target)
+        result = warehouse.publish(source, target, wait_seconds=30)
     except FileNotFoundError:
         return dg.SkipReason(f"no warehouse at {source} yet")
+    except duckdb.IOException as err:
+        # Another run holds the writer lock; the next successful run publishes anyway.
+        return dg.SkipReason(f"warehouse busy, analyst copy left as it was: {err}")
     context.log.info(
         "published %s -> %s after run %s: %s",
         source,

@@ -1,1 +1,66 @@
+"""The DuckDB warehouse: DDL, exact transactional writes, validation, the analyst copy.
 
+No Dagster here: the assets call these functions with a DuckDB connection.
+
+    from kscope_openai_pipeline import warehouse
+    warehouse.ensure_schema(conn)
+    warehouse.replace_window(conn, "openai.usage", df, "usage_date", start, end,
+                             model=schemas.openai.Usage, endpoint="/organization/usage/...")
+    warehouse.publish("data/kscope.duckdb", "data/kscope_analytics.duckdb", conn=conn)
+"""
+
+from kscope_openai_pipeline.warehouse.connection import CATALOG, connect
+from kscope_openai_pipeline.warehouse.ddl import (
+    SQL_DIR,
+    WAREHOUSE_SCHEMAS,
+    check_database_name,
+    checked_table,
+    ddl_files,
+    ensure_schema,
+    register_ddl,
+    table_columns,
+)
+from kscope_openai_pipeline.warehouse.frames import insert_frame, read_frame, read_table, to_arrow
+from kscope_openai_pipeline.warehouse.publish import PublishResult, open_analyst, publish
+from kscope_openai_pipeline.warehouse.tx import transaction
+from kscope_openai_pipeline.warehouse.validation import (
+    Problem,
+    WarehouseValidationError,
+    conform,
+    validate,
+)
+from kscope_openai_pipeline.warehouse.writes import (
+    duplicate_grain,
+    replace_table,
+    replace_window,
+    replace_window_streaming,
+)
+
+__all__ = [
+    "CATALOG",
+    "SQL_DIR",
+    "Problem",
+    "PublishResult",
+    "WarehouseValidationError",
+    "WAREHOUSE_SCHEMAS",
+    "check_database_name",
+    "checked_table",
+    "connect",
+    "conform",
+    "ddl_files",
+    "duplicate_grain",
+    "ensure_schema",
+    "insert_frame",
+    "open_analyst",
+    "publish",
+    "read_frame",
+    "read_table",
+    "register_ddl",
+    "replace_table",
+    "replace_window",
+    "replace_window_streaming",
+    "table_columns",
+    "to_arrow",
+    "transaction",
+    "validate",
+]

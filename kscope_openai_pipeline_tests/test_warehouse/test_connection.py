@@ -1,0 +1,48 @@
+"""`warehouse.connect`: any file name, several connections per process, file released after."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from kscope_openai_pipeline.warehouse import connect, ensure_schema, open_analyst, publish
+
+
+def test_connections_share_the_file_and_release_it(tmp_path: Path) -> None:
+    path = tmp_path / "kscope.duckdb"  # the default name, which clashes with schema kscope
+    writer = connect(path)
+    ensure_schema(writer)
+    reader = connect(path, read_only=True)  # served by the open read-write attachment
+    writer.execute(
+        "INSERT INTO kscope.engineers VALUES ('o', 'e1', 'a@x.io', [], 'A', 't', 'active')"
+    )
+    assert reader.execute("SELECT engineer_id FROM kscope.engineers").fetchall() == [("e1",)]
+    assert reader.execute("SELECT current_database()").fetchone() == ("warehouse",)
+    # publishing from the same process reuses the attachment instead of clashing with it
+    assert publish(path, tmp_path / "analytics.duckdb").rows["kscope.engineers"] == 1
+    writer.close()
+    reader.close()
+    del writer, reader
+    gc.collect()
+    plain = duckdb.connect(str(path))  # the file is free again: a plain open works
+    assert plain.execute("SELECT COUNT(*) FROM kscope.kscope.engineers").fetchone() == (1,)
+    plain.close()
+    assert open_analyst(tmp_path / "analytics.duckdb").execute(
+        "SELECT email FROM kscope.engineers"
+    ).fetchall() == [("a@x.io",)]
+
+
+def test_a_write_request_on_a_read_only_attachment_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    first = connect(path)
+    ensure_schema(first)
+    del first
+    gc.collect()
+    reader = connect(path, read_only=True)
+    with pytest.raises(duckdb.ConnectionException, match="open read-only in this process"):
+        connect(path)
+    with pytest.raises(duckdb.Error, match="read-only"):
+        reader.execute("DELETE FROM openai.usage")
