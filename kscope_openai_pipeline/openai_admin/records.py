@@ -165,6 +165,9 @@ class _Obj:
         return self.obj[name]
 
     def str_(self, name: str, *, required: bool = False) -> str | None:
+        """The field as text. An optional field's "" becomes None: the API sends "" where
+        it has nothing (e.g. the e-mail of a key owner who left), and an empty e-mail or
+        name must not look like a real one to the sightlines' joins."""
         value = self._get(name, required)
         if value is None:
             if required:
@@ -172,6 +175,8 @@ class _Obj:
             return None
         if not isinstance(value, str):
             raise self.fail(name, value, "must be a string")
+        if value == "" and not required:
+            return None
         return value
 
     def req_str(self, name: str) -> str:

@@ -382,3 +382,30 @@ def test_day_and_time_bounds():
     assert as_unix(D0 + 5, "s") == D0 + 5
     with pytest.raises(TypeError):
         as_unix(True, "s")
+
+
+def test_empty_optional_text_becomes_null():
+    """The API sends "" for the e-mail and name of a key owner who left the organization;
+    stored as NULL so that no join mistakes "" for an address."""
+    body = {
+        "object": "list",
+        "has_more": False,
+        "first_id": "key_3",
+        "last_id": "key_3",
+        "data": [
+            {
+                "id": "key_3",
+                "name": "",
+                "redacted_value": "sk-proj-****BBBB",
+                "created_at": 1719000000,
+                "last_used_at": None,
+                "owner": {
+                    "type": "user",
+                    "user": {"id": "user-gone", "email": "", "name": "", "role": "member"},
+                },
+            }
+        ],
+    }
+    record = parse_list_page(body, "/k", project_api_key_normalizer("proj_a")).records[0]
+    assert (record["name"], record["owner_email"], record["owner_name"]) == (None, None, None)
+    assert record["owner_id"] == "user-gone"
