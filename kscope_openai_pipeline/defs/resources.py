@@ -22,6 +22,9 @@ from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.defs import settings
 from kscope_openai_pipeline.openai_admin import AdminClient
 
+#: Placeholder organization id until OPENAI_ORGANIZATION_ID is set; API reads refuse it.
+UNCONFIGURED_ORGANIZATION = "org-unconfigured"
+
 #: Attempts to open the warehouse while another process writes it (about 5 minutes).
 LOCK_RETRIES = 64
 
@@ -71,6 +74,13 @@ class OpenAIAdminResource(dg.ConfigurableResource):
     def client(self, log: logging.Logger | None = None) -> Iterator[AdminClient]:
         """An AdminClient for one asset's work; closed when the asset is done."""
         logger = log or logging.getLogger("kscope_openai_pipeline.openai_admin")
+        if self.organization_id == UNCONFIGURED_ORGANIZATION:
+            raise dg.Failure(
+                "OPENAI_ORGANIZATION_ID is not set: every row is stamped with the organization "
+                "id and no Admin API endpoint returns it. Copy it (org-...) from the OpenAI "
+                "dashboard's organization settings and set OPENAI_ORGANIZATION_ID.",
+                allow_retries=False,
+            )
         if self.sandbox:
             logger.info("SANDBOX MODE: reading the synthetic organization at %s", self.base_url)
         client = AdminClient(
@@ -100,7 +110,7 @@ def build_resources() -> dict[str, object]:
         "openai_admin": OpenAIAdminResource(
             api_key=dg.EnvVar("OPENAI_ADMIN_KEY"),
             base_url=os.environ.get("OPENAI_BASE_URL", settings.OPENAI_BASE_URL_DEFAULT),
-            organization_id=os.environ.get("OPENAI_ORGANIZATION_ID", "org-unconfigured"),
+            organization_id=os.environ.get("OPENAI_ORGANIZATION_ID", UNCONFIGURED_ORGANIZATION),
             organization_name=os.environ.get("OPENAI_ORGANIZATION_NAME", ""),
             sandbox=settings.sandbox_mode(),
         ),
