@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import click
 
+from .defs.kscope.cli import load_inputs_command, sandbox_inputs_command
+from .demo import demo_command, ui_command
+from .sandbox.cli import sandbox_command
+
 
 @click.group()
 def main() -> None:
     """Kscope's OpenAI spend pipeline: sandbox, demo, loaders and publishing."""
+
+
+main.add_command(sandbox_command)
+main.add_command(demo_command)
+main.add_command(ui_command)
+main.add_command(load_inputs_command)
+main.add_command(sandbox_inputs_command)

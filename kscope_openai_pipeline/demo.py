@@ -31,6 +31,11 @@ def sandbox_environment(sb: Sandbox) -> dict[str, str]:
         "OPENAI_ORGANIZATION_ID": sb.org.organization_id,
         "OPENAI_ORGANIZATION_NAME": sb.org.organization_name,
         "KSCOPE_SANDBOX": "1",
+        # The synthetic org's people also use a second mail domain, as real companies do.
+        "KSCOPE_DOMAIN_ALIASES": ",".join(
+            f"{alias}={canonical}"
+            for alias, canonical in sorted(sb.org.extra.get("domain_aliases", {}).items())
+        ),
     }
 
 
@@ -95,6 +100,12 @@ def run_demo(seed: int, size: str, days: int, echo=click.echo) -> dict:
     return summary
 
 
+def domain_aliases() -> tuple[tuple[str, str], ...]:
+    from kscope_openai_pipeline.defs.sightlines.assets import SightlinesConfig
+
+    return SightlinesConfig().params(date.today()).domain_aliases
+
+
 def _summary(analyst_path: str, first: date, last: date) -> dict:
     import duckdb
 
@@ -112,7 +123,7 @@ def _summary(analyst_path: str, first: date, last: date) -> dict:
             "WHERE cost_date > ? GROUP BY 1 ORDER BY 1",
             [last - timedelta(days=7)],
         ).fetchall()
-        params = compute.SightlineParams(as_of=last)
+        params = compute.SightlineParams(as_of=last, domain_aliases=domain_aliases())
         headlines = report.headlines(conn, params)
     finally:
         conn.close()

@@ -1,0 +1,95 @@
+"""`kscope-openai load-inputs` and `kscope-openai sandbox-inputs`: the Kscope inputs by hand.
+
+Why: standalone users have no Kscope crawler writing kscope.* into the warehouse; they
+export dev tokens, gateway costs and the engineer registry to files and load them here.
+The demo does the same with the sandbox's generated inputs (`sandbox-inputs`), so it goes
+through exactly the path a user takes. Thin wrappers over `loader.py`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import duckdb
+
+from kscope_openai_pipeline.defs.kscope.loader import (
+    InputFileError,
+    load_inputs,
+    write_sandbox_inputs,
+)
+
+
+def _default_db() -> str:
+    from kscope_openai_pipeline.defs import settings
+
+    return settings.duckdb_path()
+
+
+@click.command("load-inputs")
+@click.option("--dev-tokens", type=click.Path(dir_okay=False, path_type=Path),
+              help="Kscope Dev Tokens (kscope.dev_tokens): .csv, .parquet or .json.")
+@click.option("--gateway-costs", type=click.Path(dir_okay=False, path_type=Path),
+              help="Gateway metered costs (kscope.gateway_costs).")
+@click.option("--engineers", type=click.Path(dir_okay=False, path_type=Path),
+              help="Asset Registry engineers (kscope.engineers).")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="DuckDB warehouse [default: $KSCOPE_DUCKDB_PATH or "
+              "data/kscope.duckdb].")
+@click.option("--organization-id", default=None,
+              help="Organization the rows belong to, when the files have no organization_id "
+              "column [default: the warehouse's only organization].")
+@click.option("--allow-empty", is_flag=True,
+              help="Accept files without rows (clears that table for the organization).")
+def load_inputs_command(
+    dev_tokens: Path | None,
+    gateway_costs: Path | None,
+    engineers: Path | None,
+    db_path: Path | None,
+    organization_id: str | None,
+    allow_empty: bool,
+) -> None:
+    """Validate Kscope input files and replace their tables in one transaction.
+
+    Nothing is written unless every file given is valid; an error names the file, the row
+    and the column. Tables whose option is not given are left as they are.
+    """
+    files = {
+        kind: path
+        for kind, path in (
+            ("dev_tokens", dev_tokens),
+            ("gateway_costs", gateway_costs),
+            ("engineers", engineers),
+        )
+        if path is not None
+    }
+    if not files:
+        raise click.UsageError("give at least one of --dev-tokens, --gateway-costs, --engineers")
+    target = Path(db_path or _default_db())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    conn = duckdb.connect(str(target))
+    try:
+        written = load_inputs(
+            conn, files, organization_id=organization_id, allow_empty=allow_empty
+        )
+    except (InputFileError, ValueError) as err:
+        raise click.ClickException(str(err)) from err
+    finally:
+        conn.close()
+    for table, rows in written.items():
+        click.echo(f"{table}: {rows:,} rows")
+    click.echo(f"Loaded into {target}")
+
+
+@click.command("sandbox-inputs")
+@click.option("--seed", default=7, show_default=True, help="Sandbox organization seed.")
+@click.option("--size", default="small", show_default=True,
+              type=click.Choice(["tiny", "small", "medium", "large"]))
+@click.option("--out", "out_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for dev_tokens.csv, gateway_costs.csv and engineers.csv.")
+def sandbox_inputs_command(seed: int, size: str, out_dir: Path) -> None:
+    """Write the sandbox organization's Kscope inputs as CSV files for `load-inputs`."""
+    paths = write_sandbox_inputs(seed, size, out_dir)
+    for kind, path in paths.items():
+        click.echo(f"{kind}: {path}")

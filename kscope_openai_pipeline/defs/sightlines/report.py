@@ -1,0 +1,484 @@
+"""The sightlines for people: headline numbers, markdown summaries and a chart.
+
+Why: an asset's materialization metadata, the demo's last lines and the page a FinOps
+engineer opens must all tell the same story as the tables, in a sentence a person reads:
+"3 keys bypass the gateway: $1,234.56 in the last 30 days". Every number here is read
+back from the sightline tables (never recomputed), so the story cannot drift from the data.
+Money is Decimal to the end and rounded half-up to the cent only when shown.
+
+- `summarize_*(conn, params) -> dict`: headline, counts and money (as strings) plus a
+  `markdown` entry; what `compute.py` returns as `SightlineResult.summary`.
+- `headlines(conn, params) -> list[str]`: the three sightlines' headlines (demo output).
+- `write_reconciliation_chart(conn, path, params)`: a self-contained HTML page with an
+  inline SVG of billed vs metered spend per day and the bypass share; no external assets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+if TYPE_CHECKING:
+    from kscope_openai_pipeline.defs.sightlines.compute import SightlineParams
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.000000000")
+#: How many items the markdown tables list.
+TOP_N = 10
+
+
+def usd(amount: Decimal | None) -> str:
+    """'$1,234.57' (half-up to the cent; negative as '-$1.00')."""
+    value = (amount or ZERO).quantize(CENT, rounding=ROUND_HALF_UP)
+    sign = "-" if value < 0 else ""
+    return f"{sign}${abs(value):,.2f}"
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+def _rows(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict]:
+    cursor = conn.execute(sql, params or [])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _md_table(headers: list[str], rows: list[list[str]]) -> str:
+    def cell(v: str) -> str:
+        return v.replace("|", "\\|")
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _days_phrase(window_days: int) -> str:
+    return "in the last day" if window_days == 1 else f"in the last {window_days} days"
+
+
+# --------------------------------------------------------------------------- gateway bypass
+
+
+def summarize_gateway_bypass(
+    conn: duckdb.DuckDBPyConnection, params: SightlineParams
+) -> dict[str, Any]:
+    """Counts per status, the bypass keys' window cost, the top bypass keys, a headline.
+
+    "Keys bypassing the gateway" are the unregistered keys used in the window
+    (bypass_active); the cost is that of all unregistered keys over the window.
+    """
+    counts = {
+        r["status"]: (int(r["n"]), r["cost"])
+        for r in _rows(
+            conn,
+            """
+            SELECT status, COUNT(*) AS n, SUM(cost_usd) AS cost
+            FROM sightlines.gateway_bypass
+            GROUP BY status
+            """,
+        )
+    }
+    active = counts.get("bypass_active", (0, ZERO))
+    dormant = counts.get("bypass_dormant", (0, ZERO))
+    revoked = counts.get("registered_revoked", (0, ZERO))
+    bypass_cost = (active[1] or ZERO) + (dormant[1] or ZERO)
+    keys = _plural(active[0], "key")
+    verb = "bypasses" if active[0] == 1 else "bypass"
+    headline = (
+        f"{keys} {verb} the gateway: {usd(bypass_cost)} {_days_phrase(params.window_days)}"
+    )
+    top = _rows(
+        conn,
+        """
+        SELECT api_key_id, key_name, project_name, owner_email, owner_name, status,
+               requests, cost_usd, cost_basis
+        FROM sightlines.gateway_bypass
+        WHERE status IN ('bypass_active', 'bypass_dormant', 'registered_revoked')
+        ORDER BY cost_usd DESC, requests DESC, api_key_id
+        LIMIT ?
+        """,
+        [TOP_N],
+    )
+    table = _md_table(
+        ["key", "project", "owner", "status", "requests", "cost"],
+        [
+            [
+                f"`{r['api_key_id']}` {r['key_name'] or ''}".strip(),
+                r["project_name"] or "",
+                r["owner_email"] or r["owner_name"] or "",
+                r["status"],
+                f"{r['requests']:,}",
+                usd(r["cost_usd"]),
+            ]
+            for r in top
+        ],
+    )
+    markdown = (
+        f"**{headline}**\n\n"
+        f"Window {params.window_start} to {params.as_of}. "
+        f"{_plural(dormant[0], 'unregistered key')} unused in the window; "
+        f"{_plural(revoked[0], 'key')} with only revoked Dev Tokens "
+        f"({usd(revoked[1])}).\n\n"
+        + (table if top else "_No unregistered keys._")
+    )
+    return {
+        "headline": headline,
+        "bypass_keys": active[0],
+        "dormant_keys": dormant[0],
+        "registered_revoked_keys": revoked[0],
+        "registered_keys": counts.get("registered", (0, ZERO))[0],
+        "bypass_cost_usd": str(bypass_cost),
+        "window_start": params.window_start.isoformat(),
+        "as_of": params.as_of.isoformat(),
+        "top_keys": [
+            {"api_key_id": r["api_key_id"], "status": r["status"], "cost_usd": str(r["cost_usd"])}
+            for r in top
+        ],
+        "markdown": markdown,
+    }
+
+
+# --------------------------------------------------------------------------- reconciliation
+
+
+def _window_org_days(
+    conn: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date
+) -> list[dict]:
+    return _rows(
+        conn,
+        """
+        SELECT recon_date, billed_usd, metered_usd, gap_usd, bypass_explained_usd, status
+        FROM sightlines.billing_reconciliation
+        WHERE scope = 'organization'
+          AND recon_date BETWEEN ? AND ?
+        ORDER BY recon_date
+        """,
+        [start, end],
+    )
+
+
+def summarize_billing_reconciliation(
+    conn: duckdb.DuckDBPyConnection, params: SightlineParams
+) -> dict[str, Any]:
+    """Billed vs metered over the window (organization rows), days per status, biggest gaps."""
+    days = _window_org_days(conn, params.window_start, params.as_of)
+    billed = sum((d["billed_usd"] for d in days), ZERO)
+    metered = sum((d["metered_usd"] for d in days), ZERO)
+    gap = billed - metered
+    bypass = sum((d["bypass_explained_usd"] for d in days), ZERO)
+    statuses: dict[str, int] = {}
+    for d in days:
+        statuses[d["status"]] = statuses.get(d["status"], 0) + 1
+    phrase = _days_phrase(params.window_days)
+    if days and all(d["status"] == "gateway_not_deployed" for d in days):
+        headline = (
+            f"No gateway data: {usd(billed)} billed {phrase} cannot be reconciled "
+            "(gateway_not_deployed)"
+        )
+    else:
+        share = f" ({gap / billed:.1%})" if billed > 0 else ""
+        matched = statuses.get("matched", 0)
+        headline = (
+            f"{usd(gap)}{share} of {usd(billed)} billed {phrase} went outside the gateway; "
+            f"{matched} of {_plural(len(days), 'day')} matched"
+        )
+    largest = sorted(days, key=lambda d: (-abs(d["gap_usd"]), d["recon_date"]))[:TOP_N]
+    table = _md_table(
+        ["day", "billed", "metered", "gap", "explained by bypass keys", "status"],
+        [
+            [
+                d["recon_date"].isoformat(),
+                usd(d["billed_usd"]),
+                usd(d["metered_usd"]),
+                usd(d["gap_usd"]),
+                usd(d["bypass_explained_usd"]),
+                d["status"],
+            ]
+            for d in largest
+        ],
+    )
+    markdown = (
+        f"**{headline}**\n\n"
+        f"Metered {usd(metered)}; bypass keys explain {usd(bypass)} of the gap. "
+        f"Days by status: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) or "none")
+        + ".\n\nDays with the largest gap:\n\n"
+        + (table if largest else "_No billed or metered days in the window._")
+    )
+    return {
+        "headline": headline,
+        "billed_usd": str(billed),
+        "metered_usd": str(metered),
+        "gap_usd": str(gap),
+        "bypass_explained_usd": str(bypass),
+        "days": len(days),
+        "days_by_status": statuses,
+        "largest_gap_days": [
+            {"recon_date": d["recon_date"].isoformat(), "gap_usd": str(d["gap_usd"])}
+            for d in largest
+        ],
+        "window_start": params.window_start.isoformat(),
+        "as_of": params.as_of.isoformat(),
+        "markdown": markdown,
+    }
+
+
+# --------------------------------------------------------------------------- seats
+
+
+def summarize_seat_governance(
+    conn: duckdb.DuckDBPyConnection, params: SightlineParams
+) -> dict[str, Any]:
+    """Members attributed or not, by reason, the unattributed seats' cost, who they are."""
+    members = _rows(
+        conn,
+        """
+        SELECT member_id, member_type, email, role, attributed, reason, engineer_id,
+               keys_owned, last_key_used_at, allocated_seat_usd
+        FROM sightlines.seat_governance
+        ORDER BY attributed, reason, allocated_seat_usd DESC, member_id
+        """,
+    )
+    missing = [m for m in members if not m["attributed"]]
+    reasons: dict[str, int] = {}
+    for m in missing:
+        reasons[m["reason"]] = reasons.get(m["reason"], 0) + 1
+    cost = sum((m["allocated_seat_usd"] for m in missing), ZERO)
+    detail = ", ".join(f"{v} {k}" for k, v in sorted(reasons.items()))
+    headline = (
+        f"{len(missing)} of {_plural(len(members), 'member')} cannot be attributed to an "
+        f"engineer" + (f" ({detail})" if detail else "")
+        + f": {usd(cost)} of seats {_days_phrase(params.window_days)}"
+    )
+    table = _md_table(
+        ["member", "email", "role", "reason", "keys", "seat cost"],
+        [
+            [
+                f"{m['member_type']} `{m['member_id']}`",
+                m["email"] or "",
+                m["role"] or "",
+                m["reason"] or "",
+                str(m["keys_owned"]),
+                usd(m["allocated_seat_usd"]),
+            ]
+            for m in missing
+        ],
+    )
+    markdown = f"**{headline}**\n\n" + (table if missing else "_Every member is attributed._")
+    return {
+        "headline": headline,
+        "members": len(members),
+        "unattributed": len(missing),
+        "unattributed_by_reason": reasons,
+        "unattributed_seat_usd": str(cost),
+        "unattributed_members": [
+            {"member_id": m["member_id"], "email": m["email"], "reason": m["reason"]}
+            for m in missing
+        ],
+        "markdown": markdown,
+    }
+
+
+def summarize_seat_allocation(
+    conn: duckdb.DuckDBPyConnection, params: SightlineParams
+) -> dict[str, Any]:
+    """Subscription spend allocated over the window, and to how many members."""
+    row = _rows(
+        conn,
+        """
+        SELECT COALESCE(SUM(allocated_usd), 0) AS allocated,
+               COUNT(DISTINCT user_id) AS members,
+               COUNT(DISTINCT (cost_date, project_id, line_item)) AS lines,
+               COUNT(*) FILTER (WHERE user_id IS NULL) AS unallocated_lines
+        FROM sightlines.seat_allocation
+        WHERE cost_date BETWEEN ? AND ?
+        """,
+        [params.window_start, params.as_of],
+    )[0]
+    headline = (
+        f"{usd(row['allocated'])} of subscription seats allocated across "
+        f"{_plural(int(row['members']), 'member')} {_days_phrase(params.window_days)}"
+    )
+    markdown = (
+        f"**{headline}**\n\n{_plural(int(row['lines']), 'line item')} split to the "
+        f"nano-dollar (the parts sum to each line exactly); "
+        f"{_plural(int(row['unallocated_lines']), 'line')} on days without members."
+    )
+    return {
+        "headline": headline,
+        "allocated_usd": str(row["allocated"]),
+        "members": int(row["members"]),
+        "line_items": int(row["lines"]),
+        "unallocated_lines": int(row["unallocated_lines"]),
+        "markdown": markdown,
+    }
+
+
+def headlines(conn: duckdb.DuckDBPyConnection, params: SightlineParams) -> list[str]:
+    """The three sightlines' headlines, in the order the demo prints them."""
+    return [
+        summarize_gateway_bypass(conn, params)["headline"],
+        summarize_billing_reconciliation(conn, params)["headline"],
+        summarize_seat_governance(conn, params)["headline"],
+    ]
+
+
+# --------------------------------------------------------------------------- the chart
+
+_WIDTH, _HEIGHT = 960, 360
+_MARGIN = {"left": 70, "right": 20, "top": 20, "bottom": 50}
+_COLORS = {"billed": "#9aa5b1", "bypass": "#d64545", "metered": "#1f6feb"}
+
+
+def _nice_max(value: Decimal) -> Decimal:
+    """A round axis maximum >= value (1, 2, 2.5, 5 x 10^n)."""
+    if value <= 0:
+        return Decimal(1)
+    exponent = Decimal(10) ** (len(str(int(value))) - 1)
+    for step in (1, 2, Decimal("2.5"), 5, 10):
+        if value <= step * exponent:
+            return Decimal(step) * exponent
+    return 10 * exponent
+
+
+def reconciliation_svg(days: list[dict]) -> str:
+    """Inline SVG: per day a grey bar of billed spend with its bypass part in red on top
+    of the baseline, and a blue line of metered spend; hover a day for its numbers."""
+    left, right = _MARGIN["left"], _WIDTH - _MARGIN["right"]
+    top, bottom = _MARGIN["top"], _HEIGHT - _MARGIN["bottom"]
+    top_value = _nice_max(max([d["billed_usd"] for d in days] + [d["metered_usd"] for d in days]
+                              + [Decimal(0)]))
+    n = max(len(days), 1)
+    step = (right - left) / n
+    bar = max(step * 0.7, 1.0)
+
+    def y(value: Decimal) -> float:
+        return bottom - float(max(value, Decimal(0)) / top_value) * (bottom - top)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH} {_HEIGHT}" '
+        f'role="img" aria-label="Billed versus metered spend per day">',
+        f'<rect x="0" y="0" width="{_WIDTH}" height="{_HEIGHT}" fill="#ffffff"/>',
+    ]
+    for i in range(5):
+        value = top_value * i / 4
+        yy = y(value)
+        parts.append(
+            f'<line x1="{left}" y1="{yy:.1f}" x2="{right}" y2="{yy:.1f}" stroke="#e5e7eb"/>'
+            f'<text x="{left - 8}" y="{yy + 4:.1f}" text-anchor="end" font-size="11" '
+            f'fill="#52606d">{html.escape(usd(value))}</text>'
+        )
+    points = []
+    label_every = max(1, n // 8)
+    for i, d in enumerate(days):
+        x = left + i * step + (step - bar) / 2
+        billed, bypass = d["billed_usd"], min(d["bypass_explained_usd"], d["billed_usd"])
+        tip = html.escape(
+            f"{d['recon_date']}: billed {usd(billed)}, metered {usd(d['metered_usd'])}, "
+            f"gap {usd(d['gap_usd'])}, bypass keys {usd(d['bypass_explained_usd'])}, "
+            f"{d['status']}"
+        )
+        parts.append(
+            f'<g><title>{tip}</title>'
+            f'<rect x="{x:.1f}" y="{y(billed):.1f}" width="{bar:.1f}" '
+            f'height="{bottom - y(billed):.1f}" fill="{_COLORS["billed"]}"/>'
+            f'<rect x="{x:.1f}" y="{y(bypass):.1f}" width="{bar:.1f}" '
+            f'height="{bottom - y(bypass):.1f}" fill="{_COLORS["bypass"]}"/></g>'
+        )
+        points.append(f"{x + bar / 2:.1f},{y(d['metered_usd']):.1f}")
+        if i % label_every == 0:
+            parts.append(
+                f'<text x="{x + bar / 2:.1f}" y="{bottom + 16}" text-anchor="middle" '
+                f'font-size="11" fill="#52606d">{d["recon_date"].strftime("%b %d")}</text>'
+            )
+    if points:
+        parts.append(
+            f'<polyline points="{" ".join(points)}" fill="none" '
+            f'stroke="{_COLORS["metered"]}" stroke-width="2"/>'
+        )
+    parts.append(
+        f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#52606d"/>'
+    )
+    legend = [("billed by OpenAI", "billed"), ("of which unregistered keys", "bypass"),
+              ("metered by the gateway", "metered")]
+    for i, (label, key) in enumerate(legend):
+        lx = left + i * 230
+        parts.append(
+            f'<rect x="{lx}" y="{_HEIGHT - 18}" width="12" height="12" fill="{_COLORS[key]}"/>'
+            f'<text x="{lx + 18}" y="{_HEIGHT - 8}" font-size="12" fill="#1f2933">'
+            f"{html.escape(label)}</text>"
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def reconciliation_html(days: list[dict], title: str, subtitle: str) -> str:
+    """A complete HTML page (inline CSS and SVG only) for the reconciliation days."""
+    rows = "\n".join(
+        f"<tr><td>{d['recon_date']}</td><td>{usd(d['billed_usd'])}</td>"
+        f"<td>{usd(d['metered_usd'])}</td><td>{usd(d['gap_usd'])}</td>"
+        f"<td>{usd(d['bypass_explained_usd'])}</td><td>{html.escape(d['status'])}</td></tr>"
+        for d in reversed(days)
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{html.escape(title)}</title>
+<style>
+body {{ font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 24px;
+       color: #1f2933; max-width: 1000px; }}
+h1 {{ font-size: 20px; margin-bottom: 4px; }}
+p.sub {{ color: #52606d; margin-top: 0; }}
+table {{ border-collapse: collapse; font-size: 13px; margin-top: 16px; }}
+th, td {{ padding: 4px 10px; border-bottom: 1px solid #e5e7eb; text-align: right; }}
+th:first-child, td:first-child, th:last-child, td:last-child {{ text-align: left; }}
+</style>
+</head>
+<body>
+<h1>{html.escape(title)}</h1>
+<p class="sub">{html.escape(subtitle)}</p>
+{reconciliation_svg(days)}
+<table>
+<thead><tr><th>day</th><th>billed</th><th>metered</th><th>gap</th><th>bypass keys</th>
+<th>status</th></tr></thead>
+<tbody>
+{rows}
+</tbody>
+</table>
+</body>
+</html>
+"""
+
+
+def write_reconciliation_chart(
+    conn: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    params: SightlineParams,
+    *,
+    days: int | None = None,
+) -> Path:
+    """Write the billed-vs-metered page for the last `days` days (default: the window).
+
+    Reads the organization rows of sightlines.billing_reconciliation; returns the path.
+    The page is self-contained (no scripts, fonts or images to fetch), so it can sit next
+    to the analyst copy and be opened from the Dagster metadata or the demo output.
+    """
+    span = days or params.window_days
+    start = params.as_of - dt.timedelta(days=span - 1)
+    rows = _window_org_days(conn, start, params.as_of)
+    summary = summarize_billing_reconciliation(conn, params)
+    title = "Billed vs metered OpenAI spend per day"
+    subtitle = f"{start} to {params.as_of}. {summary['headline']}."
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(target.suffix + ".tmp")
+    tmp.write_text(reconciliation_html(rows, title, subtitle), encoding="utf-8")
+    tmp.replace(target)
+    return target

@@ -1,0 +1,85 @@
+-- sightlines.seat_allocation: every subscription line item of openai.costs split across
+-- the organization's members of that day, to the nano-dollar, summing exactly to the line.
+--
+-- Rules:
+-- - Subscription line items: line_item ILIKE any of $subscription_patterns
+--   (default '%seat%', 'ChatGPT%').
+-- - Members of a day: openai.users whose added_at falls on or before that UTC day
+--   (CAST(added_at AS DATE) <= cost_date). Pending invites hold no seat yet.
+-- - Each line (day, project, line item) is split evenly in whole nano-dollars: every member
+--   gets amount_nanos / members truncated toward zero, and the residue (fewer nanos than
+--   members) goes one nano-dollar each to the earliest members (added_at, then user_id).
+-- - A line on a day without members stays whole on one row with user_id NULL, so the
+--   allocation still sums to the source line items.
+WITH
+subscription_patterns AS (
+    SELECT
+        UNNEST(CAST($subscription_patterns AS VARCHAR[])) AS pattern
+),
+subscription_line_items AS (
+    SELECT DISTINCT
+        c.organization_id,
+        c.line_item
+    FROM openai.costs AS c
+    JOIN subscription_patterns AS s
+        ON c.line_item ILIKE s.pattern
+),
+subscription_lines AS (
+    SELECT
+        c.organization_id,
+        c.cost_date,
+        c.project_id,
+        c.line_item,
+        SUM(c.amount_usd) AS line_item_usd,
+        CAST(CAST(SUM(c.amount_usd) AS DECIMAL(38, 9)) * 1000000000 AS HUGEINT) AS amount_nanos
+    FROM openai.costs AS c
+    SEMI JOIN subscription_line_items AS s
+        ON s.organization_id = c.organization_id
+        AND s.line_item = c.line_item
+    GROUP BY ALL
+),
+line_members AS (
+    SELECT
+        l.*,
+        u.user_id,
+        u.email,
+        COUNT(u.user_id) OVER line AS members,
+        ROW_NUMBER() OVER (line ORDER BY u.added_at, u.user_id) AS member_rank
+    FROM subscription_lines AS l
+    LEFT JOIN openai.users AS u
+        ON u.organization_id = l.organization_id
+        AND CAST(u.added_at AS DATE) <= l.cost_date
+    WINDOW line AS (PARTITION BY l.organization_id, l.cost_date, l.project_id, l.line_item)
+),
+member_shares AS (
+    SELECT
+        *,
+        CASE
+            WHEN members = 0 THEN amount_nanos
+            ELSE amount_nanos // members
+                + CASE
+                    WHEN member_rank <= abs(amount_nanos - (amount_nanos // members) * members)
+                        THEN sign(amount_nanos)
+                    ELSE 0
+                END
+        END AS allocated_nanos
+    FROM line_members
+)
+SELECT
+    organization_id,
+    cost_date,
+    project_id,
+    line_item,
+    user_id,
+    email,
+    members,
+    CAST(line_item_usd AS DECIMAL(18, 9)) AS line_item_usd,
+    CAST(CAST(allocated_nanos AS DECIMAL(38, 0)) * CAST(0.000000001 AS DECIMAL(18, 9))
+        AS DECIMAL(18, 9)) AS allocated_usd
+FROM member_shares
+ORDER BY
+    organization_id,
+    cost_date,
+    line_item,
+    project_id NULLS FIRST,
+    user_id
