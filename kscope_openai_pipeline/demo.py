@@ -96,7 +96,10 @@ def run_demo(seed: int, size: str, days: int, echo=click.echo) -> dict:
     for line in summary["headlines"]:
         echo(f"  - {line}")
     echo(f"\nChart: {settings.reconciliation_chart_path()}")
-    echo(f"Published {published}")
+    echo(
+        f"Analyst copy published: {published.path} "
+        f"({published.bytes / 1e6:.1f} MB, {published.seconds:.2f} s)"
+    )
     return summary
 
 
