@@ -63,9 +63,11 @@ def refresh_window(today: date, restatement_days: int) -> tuple[date, date]:
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every day at 02:00 UTC: inventory, yesterday + restatement window, sightlines.",
 )
-def daily_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+def daily_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     today = context.scheduled_execution_time.date()
     first, last = refresh_window(today, settings.restatement_days())
+    if last < first:  # the tick on the first partition day: yesterday has no partition
+        return dg.SkipReason(f"no complete day since the first partition {first} yet")
     return dg.RunRequest(
         run_key=f"daily-refresh-{today.isoformat()}",
         tags={

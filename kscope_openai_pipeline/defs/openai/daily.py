@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 import dagster as dg
+import pandas as pd
 import pandera.pandas as pa
 from dagster_duckdb import DuckDBResource
 from duckdb import DuckDBPyConnection
@@ -116,6 +117,98 @@ def fetch_start(spec: DailyTable, start: date, end: date, earliest_key: date | N
     return min(first, end)
 
 
+class PageFeed:
+    """Feeds a table's API pages to the streaming writer, remembering where it is.
+
+    Why: the writer validates each page with pandera, and its error must name the API
+    endpoint the bad page came from (not just the table); and the metadata's page count
+    must count every page, empty ones included, so it can be compared with the requests.
+    """
+
+    def __init__(self, spec: DailyTable, organization_id: str) -> None:
+        self.spec = spec
+        self.organization_id = organization_id
+        self.pages = 0
+        self.endpoint: str | None = None  # the page being validated/inserted, if any
+        self.endpoints: list[str] = []
+
+    def frames(self, client: AdminClient, first: date, end: date) -> Iterator[pd.DataFrame]:
+        if first >= end:
+            return
+        for endpoint, records in self.spec.pages(client, first, end):
+            self.pages += 1
+            self.endpoint = endpoint
+            if endpoint not in self.endpoints:
+                self.endpoints.append(endpoint)
+            if records:
+                frame = records_frame(records, self.spec.model, self.organization_id)
+                records.clear()  # the frame holds the values; free the page's dicts now
+                yield frame
+                del frame  # written: do not hold it while the next page is fetched
+        self.endpoint = None  # checks after the last page concern every endpoint
+
+    def write(
+        self, conn: DuckDBPyConnection, client: AdminClient, start: date, first: date, end: date
+    ) -> int:
+        """Replace [start, end) with the pages of [first, end) in one transaction."""
+        table = self.spec.model.Config.name
+        try:
+            return warehouse.replace_window_streaming(
+                conn,
+                table,
+                self.frames(client, first, end),
+                self.spec.date_column,
+                start,
+                end,
+                model=self.spec.model,
+                organization_id=self.organization_id,
+            )
+        except warehouse.WarehouseValidationError as err:
+            where = self.endpoint or ", ".join(self.endpoints) or None
+            raise warehouse.WarehouseValidationError(err.table, err.problems, where) from err
+
+
+def _add_partition_metadata(
+    context: dg.AssetExecutionContext,
+    conn: DuckDBPyConnection,
+    spec: DailyTable,
+    organization_id: str,
+    first: date,
+    earliest_key: date | None,
+) -> None:
+    """Per-day row counts, and which days were written empty without asking the API.
+
+    A range run yields one materialization per day; without this each day would carry
+    the whole range's row count.
+    """
+    table, column = spec.model.Config.name, spec.date_column
+    keys = context.partition_keys
+    counts = dict(
+        conn.execute(
+            f"SELECT {column}, COUNT(*) FROM {table} "
+            f"WHERE organization_id = ? AND {column} >= ? AND {column} <= ? GROUP BY 1",
+            [organization_id, date.fromisoformat(keys[0]), date.fromisoformat(keys[-1])],
+        ).fetchall()
+    )
+    for key in keys:
+        day = date.fromisoformat(key)
+        metadata: dict[str, Any] = {
+            "dagster/row_count": int(counts.get(day, 0)),
+            "fetched_from_api": day >= first,
+        }
+        if day < first:
+            metadata["skipped_reason"] = _skip_reason(spec, day, earliest_key)
+        context.add_asset_metadata(metadata, partition_key=key)
+
+
+def _skip_reason(spec: DailyTable, day: date, earliest_key: date | None) -> str:
+    if spec.first_api_day is not None and day < spec.first_api_day:
+        why = f"the API has no {spec.name} before {spec.first_api_day}"
+    else:
+        why = f"before the earliest API key creation ({earliest_key})"
+    return f"written empty without an API call: {why}"
+
+
 def _daily_asset(spec: DailyTable) -> dg.AssetsDefinition:
     table = spec.model.Config.name
     key = dg.AssetKey(["openai", spec.name])
@@ -163,30 +256,9 @@ def _daily_asset(spec: DailyTable) -> dg.AssetsDefinition:
                     "openai/api_keys first to avoid paging empty history",
                     table,
                 )
-            pages_seen = 0
-
-            def progress(index: int, rows: int) -> None:
-                nonlocal pages_seen
-                pages_seen = index + 1
-
+            feed = PageFeed(spec, org)
             with permanent_failures_are_final(), openai_admin.client(context.log) as client:
-                batches = (
-                    records_frame(records, spec.model, org)
-                    for _, records in (spec.pages(client, first, end) if first < end else ())
-                    if records
-                )
-                rows = warehouse.replace_window_streaming(
-                    conn,
-                    table,
-                    batches,
-                    spec.date_column,
-                    start,
-                    end,
-                    model=spec.model,
-                    endpoint=table,
-                    organization_id=org,
-                    on_batch=progress,
-                )
+                rows = feed.write(conn, client, start, first, end)
                 stats = client.stats.as_dict()
             context.log.info(
                 "%s: replaced %s..%s with %d rows from %d pages (%d requests, %d retries)",
@@ -194,19 +266,20 @@ def _daily_asset(spec: DailyTable) -> dg.AssetsDefinition:
                 start,
                 end,
                 rows,
-                pages_seen,
+                feed.pages,
                 stats["requests"],
                 stats["retries"],
             )
+            _add_partition_metadata(context, conn, spec, org, first, earliest)
             check_results = daily_checks.run_checks(conn, key, spec.name, org, start, end)
             return dg.MaterializeResult(
                 metadata={
-                    "dagster/row_count": rows,
+                    "rows_in_window": rows,
                     "window_start": start.isoformat(),
                     "window_end_exclusive": end.isoformat(),
                     "days": (end - start).days,
                     "days_skipped_before_first_data": (first - start).days,
-                    "pages": pages_seen,
+                    "pages": feed.pages,
                     "requests": stats["requests"],
                     "retries": stats["retries"],
                     "source": openai_admin.source,

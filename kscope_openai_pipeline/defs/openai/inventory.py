@@ -7,6 +7,7 @@ Per-project listings read the project ids from `openai.projects` rather than lis
 projects again, so the inventory costs each listing's pages once.
 """
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +26,13 @@ from kscope_openai_pipeline.defs.resources import OpenAIAdminResource
 from kscope_openai_pipeline.openai_admin import AdminClient
 from kscope_openai_pipeline.schemas import openai as schemas
 
+warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
+
 WRITER_POOL = "duckdb_writer"
+#: `dagster asset materialize --partition-range` refuses a selection unless EVERY selected
+#: asset has a single-run backfill policy, unpartitioned ones included; declaring it on the
+#: inventory lets one command refresh the inventory and backfill a range together.
+SINGLE_RUN = dg.BackfillPolicy.single_run()
 API_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
 
 Fetch = Callable[[AdminClient, duckdb.DuckDBPyConnection], list[dict[str, Any]]]
@@ -108,6 +115,7 @@ def _inventory_asset(spec: InventoryTable) -> dg.AssetsDefinition:
         deps=[dg.AssetKey(["openai", "projects"])] if spec.needs_projects else [],
         pool=WRITER_POOL,
         retry_policy=API_RETRY,
+        backfill_policy=SINGLE_RUN,
         metadata=definition_metadata(spec.model),
         kinds={"duckdb", "openai"},
     )
@@ -170,6 +178,7 @@ SELECT
     group_name="openai_inventory",
     deps=[dg.AssetKey(["openai", "api_keys"]), dg.AssetKey(["openai", "projects"])],
     pool=WRITER_POOL,
+    backfill_policy=SINGLE_RUN,
     metadata=definition_metadata(schemas.Organization),
     kinds={"duckdb"},
 )

@@ -1,0 +1,220 @@
+"""`dagster dev` end to end: a 10-partition backfill launched through GraphQL as the UI does.
+
+The webserver, daemon and code server run in their own process group (like `set -m`)
+against the sandbox served by this test process, with DAGSTER_HOME in tmp_path and the
+project's dagster.yaml linked there (run queue, DuckDB writer pool). The whole group is
+killed in `finally`. Most of the ~90 s is Dagster's own: ~30 s to start, and the backfill
+daemon's 30 s tick, once to submit the run and once to mark the backfill complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from kscope_openai_pipeline import warehouse
+from kscope_openai_pipeline.sandbox.server import Sandbox
+
+from .subprocesses import CWD, child_environment
+from .support import (
+    DAILY_KEYS,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    Pipeline,
+    days,
+    expected_api_key_costs,
+    expected_costs,
+    expected_usage,
+    minimum_daily_requests,
+    query,
+    requests_per_path,
+    stored_usage,
+)
+
+LAUNCH_BACKFILL = """
+mutation LaunchPartitionBackfill($backfillParams: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $backfillParams) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message stack }
+    ... on PartitionKeysNotFoundError { message }
+    ... on UnauthorizedError { message }
+  }
+}
+"""
+BACKFILL_STATUS = """
+query BackfillStatus($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    ... on PartitionBackfill {
+      status
+      runs { runId status tags { key value } }
+      error { message }
+    }
+  }
+}
+"""
+WORKSPACE = """
+{
+  workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } }
+  repositoriesOrError {
+    ... on RepositoryConnection {
+      nodes {
+        schedules { name scheduleState { status } }
+        sensors { name sensorState { status } }
+      }
+    }
+  }
+}
+"""
+FINISHED = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def dagster_dev(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen]:
+    """`dagster dev` in a new session (its own process group); the group dies on exit."""
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dagster", "dev", "-w", str(CWD / "workspace.yaml"),
+             "-h", "127.0.0.1", "-p", str(port)],
+            env=env, cwd=CWD, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=10)
+            # the session's other members (code server, daemon, run workers) too
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def wait_for(what: str, probe: Callable[[], Any], timeout: float, process: subprocess.Popen):
+    """Poll `probe` until it returns something truthy; fail early if dagster dev died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"dagster dev exited ({process.returncode}) before {what}"
+        try:
+            value = probe()
+        except httpx.HTTPError:
+            value = None
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_backfill_of_ten_partitions_through_graphql(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = child_environment(tmp_path, monkeypatch, sandbox)
+    db = Path(env["KSCOPE_DUCKDB_PATH"])
+    analyst = db.with_name("kscope_analytics.duckdb")
+    pipeline = Pipeline(sandbox, db, {})
+    partitions = days(pipeline.day(13), pipeline.day(22))
+    first, last = partitions[0], partitions[-1]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/graphql"
+    log = tmp_path / "dagster_dev.log"
+    started = time.monotonic()
+    timings: dict[str, float] = {}
+
+    def graphql(document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = httpx.post(url, json={"query": document, "variables": variables or {}},
+                              timeout=30)  # fmt: skip
+        response.raise_for_status()
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    def loaded() -> dict[str, Any] | None:
+        data = graphql(WORKSPACE)
+        entries = data["workspaceOrError"]["locationEntries"]
+        ok = entries and all(e["loadStatus"] == "LOADED" for e in entries)
+        return data if ok else None
+
+    try:
+        with dagster_dev(env, port, log) as process:
+            workspace = wait_for("the code location to load", loaded, 120, process)
+            timings["ready"] = time.monotonic() - started
+            (repo,) = workspace["repositoriesOrError"]["nodes"]
+            assert {s["name"]: s["scheduleState"]["status"] for s in repo["schedules"]} == {
+                "daily_refresh": "RUNNING"
+            }
+            assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {
+                "publish_analyst_copy": "RUNNING"
+            }
+
+            # what the UI's "Materialize selected" -> partition range -> "Launch backfill" sends
+            params = {
+                "assetSelection": [{"path": key.path} for key in DAILY_KEYS],
+                "partitionNames": [d.isoformat() for d in partitions],
+                "fromFailure": False,
+                "tags": [],
+            }
+            launched = graphql(LAUNCH_BACKFILL, {"backfillParams": params})
+            launched = launched["launchPartitionBackfill"]
+            assert launched["__typename"] == "LaunchBackfillSuccess", launched
+            backfill_id = launched["backfillId"]
+
+            def finished() -> dict[str, Any] | None:
+                backfill = graphql(BACKFILL_STATUS, {"id": backfill_id})
+                backfill = backfill["partitionBackfillOrError"]
+                return backfill if backfill["status"] in FINISHED else None
+
+            backfill = wait_for("the backfill to finish", finished, 150, process)
+            timings["backfill done"] = time.monotonic() - started
+            assert backfill["status"] == "COMPLETED_SUCCESS", backfill
+            (run,) = backfill["runs"]  # single_run backfill policy: one run for 10 days
+            assert run["status"] == "SUCCESS"
+            tags = {t["key"]: t["value"] for t in run["tags"]}
+            assert (tags[RANGE_START_TAG], tags[RANGE_END_TAG]) == (str(first), str(last))
+
+            wait_for("the sensor to publish the analyst copy", analyst.exists, 60, process)
+            timings["published"] = time.monotonic() - started
+    except AssertionError:
+        print(log.read_text()[-6000:])
+        raise
+
+    org = sandbox.org
+    assert stored_usage(db, first, last) == expected_usage(org, first, last)
+    costs = query(db, "SELECT cost_date, project_id, line_item, amount_usd FROM openai.costs")
+    assert {(d, p, li): a for d, p, li, a in costs} == expected_costs(org, first, last)
+    key_costs = query(db, "SELECT cost_date, api_key_id, amount_usd FROM openai.api_key_costs")
+    assert {(d, k): a for d, k, a in key_costs} == expected_api_key_costs(org, first, last)
+    assert query(db, "SELECT MIN(usage_date), MAX(usage_date) FROM openai.usage") == [(first, last)]
+    assert requests_per_path(sandbox.requests) == minimum_daily_requests(first, last)
+    conn = warehouse.open_analyst(analyst)
+    try:
+        published = conn.execute("SELECT * FROM openai.usage ORDER BY ALL").fetchall()
+    finally:
+        conn.close()
+        del conn
+    assert published == query(db, "SELECT * FROM openai.usage ORDER BY ALL")
+    print("dagster dev timings (s from start): " + ", ".join(
+        f"{k} {v:.1f}" for k, v in timings.items()
+    ))  # fmt: skip
