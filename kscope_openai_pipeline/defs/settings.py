@@ -46,3 +46,16 @@ def restatement_days() -> int:
 def reconciliation_chart_path() -> str:
     """The billed-vs-metered chart (self-contained HTML) written beside the analyst copy."""
     return os.path.join(os.path.dirname(analyst_copy_path()) or ".", "reconciliation.html")
+
+
+def skip_before_first_key() -> bool:
+    """Whether usage days before the oldest listed API key are skipped (default yes).
+
+    Off (`KSCOPE_SKIP_BEFORE_FIRST_KEY=0`) for an organization that deleted keys older than
+    every key it still has: their usage cannot be dated from the inventory.
+    """
+    return os.environ.get("KSCOPE_SKIP_BEFORE_FIRST_KEY", "1").strip().lower() not in {
+        "0",
+        "false",
+        "no",
+    }

@@ -161,41 +161,60 @@ def test_rerunning_one_day_restores_it_exactly_and_touches_no_other_day(
 def test_days_before_the_earliest_key_are_written_empty_without_any_request(
     pipeline: Pipeline,
 ) -> None:
-    """Partitions start long before the org's first key: those days cost no request."""
+    """Partitions start long before the org's first key: those days cost no usage request.
+
+    Only usage is skipped (every usage row needs a key); costs are asked for the whole
+    window, because a cost line such as seats can predate every key, and it is one request.
+    """
     org = pipeline.org
     earliest = gt.to_date(min(k.created_at for k in org.api_keys if not k.deleted))
     pipeline.materialize(INVENTORY)
     db = pipeline.db_path
 
-    # 1. a range entirely before the first key: no usage/costs request at all
+    # 1. a range entirely before the first key: no usage request at all
     pipeline.sandbox.clear_requests()
     first, last = earliest - timedelta(days=7), earliest - timedelta(days=1)
     result = pipeline.materialize(DAILY, first, last)
     assert result.success
-    assert pipeline.sandbox.requests == []
+    assert requests_per_path(pipeline.sandbox.requests) == {"/organization/costs": 2}
     for table in DAILY_TABLES:
         assert query(db, f"SELECT COUNT(*) FROM {table}") == [(0,)]
-    for asset in DAILY:
-        meta = partition_metadata(result, asset.key)
-        assert sorted(meta) == [d.isoformat() for d in days(first, last)]
-        for values in meta.values():
-            assert values["dagster/row_count"] == 0
-            assert values["fetched_from_api"] is False
-            assert values["skipped_reason"] == (
-                "written empty without an API call: before the earliest API key "
-                f"creation ({earliest})"
-            )
-            assert values["days_skipped_before_first_data"] == 7
-            assert values["requests"] == 0
+    usage_meta = partition_metadata(result, DAILY[0].key)
+    assert sorted(usage_meta) == [d.isoformat() for d in days(first, last)]
+    for values in usage_meta.values():
+        assert values["dagster/row_count"] == 0
+        assert values["fetched_from_api"] is False
+        assert values["skipped_reason"] == (
+            f"written empty without an API call: before the earliest API key creation ({earliest})"
+        )
+        assert values["days_skipped_before_first_data"] == 7
+        assert values["requests"] == 0
+    for asset in DAILY[1:]:
+        for values in partition_metadata(result, asset.key).values():
+            assert values["fetched_from_api"] is True
+            assert values["requests"] == 1
 
-    # 2. a range straddling it: the API is asked from the earliest key's day only
+    # 2. a range straddling it: usage is asked from the earliest key's day, costs from first
+    pipeline.sandbox.clear_requests()
     first, last = earliest - timedelta(days=2), earliest + timedelta(days=1)
     result = pipeline.materialize(DAILY, first, last)
     assert result.success
-    window = (str(gt.to_epoch(earliest)), str(gt.to_epoch(last + timedelta(days=1))))
+    end = str(gt.to_epoch(last + timedelta(days=1)))
     served = pipeline.sandbox.requests
-    assert requests_per_path(served) == minimum_daily_requests(earliest, last)
-    assert {(dict(r.query)["start_time"], dict(r.query)["end_time"]) for r in served} == {window}
+    expected_requests = minimum_daily_requests(earliest, last)
+    assert requests_per_path(served) == expected_requests
+    windows = {
+        (
+            r.path.startswith("/organization/usage/"),
+            dict(r.query)["start_time"],
+            dict(r.query)["end_time"],
+        )
+        for r in served
+    }
+    assert windows == {
+        (True, str(gt.to_epoch(earliest)), end),
+        (False, str(gt.to_epoch(first)), end),
+    }
     assert stored_usage(db, first, last) == expected_usage(org, first, last)
     assert dict(
         ((d, p, li), a)
@@ -210,3 +229,20 @@ def test_days_before_the_earliest_key_are_written_empty_without_any_request(
         True,
         True,
     ]
+
+
+def test_fetch_start_rules(monkeypatch) -> None:
+    """Usage starts at the earliest key unless KSCOPE_SKIP_BEFORE_FIRST_KEY=0; costs never
+    skip by key; api_key_costs never start before the API's 2025-12-06 floor."""
+    from kscope_openai_pipeline.defs.openai.daily import DAILY_TABLES as SPECS
+    from kscope_openai_pipeline.defs.openai.daily import fetch_start
+
+    usage, costs, key_costs = SPECS
+    start, end, key = date(2025, 11, 1), date(2026, 1, 1), date(2025, 11, 20)
+    assert fetch_start(usage, start, end, key) == key
+    assert fetch_start(usage, start, end, None) == start
+    assert fetch_start(costs, start, end, key) == start
+    assert fetch_start(key_costs, start, end, key) == date(2025, 12, 6)
+    assert fetch_start(usage, start, date(2025, 11, 10), key) == date(2025, 11, 10)
+    monkeypatch.setenv("KSCOPE_SKIP_BEFORE_FIRST_KEY", "0")
+    assert fetch_start(usage, start, end, key) == start

@@ -21,6 +21,7 @@ from dagster_duckdb import DuckDBResource
 from duckdb import DuckDBPyConnection
 
 from kscope_openai_pipeline import warehouse
+from kscope_openai_pipeline.defs import settings
 from kscope_openai_pipeline.defs.failures import permanent_failures_are_final
 from kscope_openai_pipeline.defs.frames import records_frame
 from kscope_openai_pipeline.defs.metadata import definition_metadata, preview
@@ -65,6 +66,10 @@ class DailyTable:
     pages: Callable[[AdminClient, date, date], Pages]
     first_api_day: date | None = None  # the API has no data (or refuses) before this day
     after: tuple[str, ...] = ()  # daily tables this one's checks compare against
+    #: Skip days before the earliest API key. Only usage: every usage row needs a key,
+    #: but a cost line (seats) can predate all keys, and costs are cheap to page (180
+    #: days a request) while usage is 10 families x 31 days a request.
+    skip_before_first_key: bool = False
 
 
 DAILY_TABLES: tuple[DailyTable, ...] = (
@@ -75,6 +80,7 @@ DAILY_TABLES: tuple[DailyTable, ...] = (
         "Daily usage of all ten usage families in one long table "
         "(GET /organization/usage/{family}, bucket_width=1d, limit=31).",
         usage_pages,
+        skip_before_first_key=True,
     ),
     DailyTable(
         "costs",
@@ -110,7 +116,8 @@ def earliest_key_day(conn: DuckDBPyConnection, organization_id: str) -> date | N
 def fetch_start(spec: DailyTable, start: date, end: date, earliest_key: date | None) -> date:
     """The first day worth asking the API for; >= end means: ask nothing."""
     first = start
-    if earliest_key is not None:
+    skips = spec.skip_before_first_key and settings.skip_before_first_key()
+    if earliest_key is not None and skips:
         first = max(first, earliest_key)
     if spec.first_api_day is not None:
         first = max(first, spec.first_api_day)
@@ -240,17 +247,13 @@ def _daily_asset(spec: DailyTable) -> dg.AssetsDefinition:
             first = fetch_start(spec, start, end, earliest)
             if first > start:
                 context.log.info(
-                    "%s: %s..%s written empty without calling the API (earliest API key "
-                    "created %s%s)",
+                    "%s: %s..%s %s",
                     table,
                     start,
                     first,
-                    earliest,
-                    f"; the API has no {spec.name} before {spec.first_api_day}"
-                    if spec.first_api_day
-                    else "",
+                    _skip_reason(spec, start, earliest),
                 )
-            if earliest is None:
+            if earliest is None and spec.skip_before_first_key:
                 context.log.warning(
                     "%s: openai.api_keys is empty, so no day can be skipped; materialize "
                     "openai/api_keys first to avoid paging empty history",
