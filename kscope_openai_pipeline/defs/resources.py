@@ -20,7 +20,7 @@ from pydantic import Field
 
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.defs import settings
-from kscope_openai_pipeline.openai_admin import AdminClient
+from kscope_openai_pipeline.openai_admin import AdminClient, Secret
 
 #: Placeholder organization id until OPENAI_ORGANIZATION_ID is set; API reads refuse it.
 UNCONFIGURED_ORGANIZATION = "org-unconfigured"
@@ -50,7 +50,7 @@ class WarehouseResource(DuckDBResource):
         try:
             yield conn
         finally:
-            conn.close()
+            warehouse.disconnect(conn)  # releases the file lock even if a traceback holds conn
 
 
 class OpenAIAdminResource(dg.ConfigurableResource):
@@ -65,6 +65,12 @@ class OpenAIAdminResource(dg.ConfigurableResource):
     max_attempts: int = Field(default=6, description="Attempts per request before giving up.")
     deadline_seconds: float = Field(default=900.0, description="Retry budget per request.")
     max_concurrency: int = Field(default=8, description="Concurrent per-project listings.")
+    retry_base_delay: float = Field(
+        default=0.5,
+        description="First backoff wait (s) when the API asks for none (no Retry-After); "
+        "doubles per retry with full jitter. Tests lower it to keep fault runs fast.",
+    )
+    retry_max_delay: float = Field(default=8.0, description="Cap of one backoff wait (s).")
 
     @property
     def source(self) -> str:
@@ -83,14 +89,20 @@ class OpenAIAdminResource(dg.ConfigurableResource):
             )
         if self.sandbox:
             logger.info("SANDBOX MODE: reading the synthetic organization at %s", self.base_url)
+        try:
+            secret = Secret(self.api_key)
+        except ValueError as err:  # empty or garbled key: retrying the run cannot fix it
+            raise dg.Failure(f"OPENAI_ADMIN_KEY: {err}", allow_retries=False) from None
         client = AdminClient(
-            api_key=self.api_key,
+            api_key=secret,
             base_url=self.base_url,
             timeout=self.timeout_seconds,
             max_attempts=self.max_attempts,
             deadline_seconds=self.deadline_seconds,
             max_concurrency=self.max_concurrency,
             logger=logger,
+            base_delay=self.retry_base_delay,
+            max_delay=self.retry_max_delay,
         )
         try:
             yield client

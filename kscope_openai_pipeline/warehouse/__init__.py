@@ -9,7 +9,7 @@ No Dagster here: the assets call these functions with a DuckDB connection.
     warehouse.publish("data/kscope.duckdb", "data/kscope_analytics.duckdb", conn=conn)
 """
 
-from kscope_openai_pipeline.warehouse.connection import CATALOG, connect
+from kscope_openai_pipeline.warehouse.connection import CATALOG, connect, disconnect
 from kscope_openai_pipeline.warehouse.ddl import (
     SQL_DIR,
     WAREHOUSE_SCHEMAS,
@@ -46,6 +46,7 @@ __all__ = [
     "check_database_name",
     "checked_table",
     "connect",
+    "disconnect",
     "conform",
     "ddl_files",
     "duplicate_grain",

@@ -36,6 +36,10 @@ class _Anchor:
 
 _ANCHORS: dict[Path, _Anchor] = {}
 _LOCK = threading.Lock()
+#: handed-out connection -> the finalizer that releases its share of the anchor
+_FINALIZERS: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, weakref.finalize] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _quote(text: str) -> str:
@@ -84,6 +88,19 @@ def connect(path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConn
             _ANCHORS[key] = anchor
         conn = anchor.conn.cursor()
         anchor.live += 1
-    weakref.finalize(conn, _release, key, anchor)
+    _FINALIZERS[conn] = weakref.finalize(conn, _release, key, anchor)
     conn.execute(f"USE {CATALOG}")
     return conn
+
+
+def disconnect(conn: duckdb.DuckDBPyConnection) -> None:
+    """Close `conn` and release the file now if it was the last connection to it.
+
+    Why not wait for garbage collection: a failed run's traceback keeps its connection
+    alive, and with it the file lock that the next run (another process) needs.
+    """
+    conn.close()
+    with _LOCK:
+        finalizer = _FINALIZERS.pop(conn, None)
+    if finalizer is not None:
+        finalizer()

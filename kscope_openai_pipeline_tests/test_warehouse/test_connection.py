@@ -46,3 +46,32 @@ def test_a_write_request_on_a_read_only_attachment_is_refused(tmp_path: Path) ->
         connect(path)
     with pytest.raises(duckdb.Error, match="read-only"):
         reader.execute("DELETE FROM openai.usage")
+
+
+def test_disconnect_releases_the_file_even_while_a_traceback_holds_the_connection(
+    tmp_path: Path,
+) -> None:
+    """A failed asset's traceback keeps its connection object alive; `disconnect` must still
+    free the file so that the next run, in another process, can take the write lock."""
+    import subprocess
+    import sys
+
+    from kscope_openai_pipeline.warehouse import disconnect
+
+    path = tmp_path / "warehouse.duckdb"
+    caught: list[BaseException] = []
+    conn = connect(path)
+    try:
+        conn.execute("CREATE TABLE t (x INTEGER)")
+        raise RuntimeError("the asset failed")
+    except RuntimeError as err:
+        caught.append(err)  # the traceback's frame still references `conn`
+    finally:
+        disconnect(conn)
+    probe = (
+        f"import duckdb; c = duckdb.connect({str(path)!r}); "
+        "print(c.execute('SELECT COUNT(*) FROM t').fetchone()[0])"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert (out.returncode, out.stdout.strip()) == (0, "0"), out.stderr
+    assert caught[0].__traceback__ is not None
