@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 from pandera.typing import Series
 
+from kscope_openai_pipeline.openai_admin import USAGE_FAMILIES
 from kscope_openai_pipeline.schemas.base import (
     WarehouseModel,
     count,
@@ -22,35 +23,9 @@ from kscope_openai_pipeline.schemas.base import (
 )
 from kscope_openai_pipeline.schemas.dtypes import Day, Varchar
 
-#: Usage families, in the Admin API's order; `openai.usage.usage_type` holds one of them.
-USAGE_TYPES: tuple[str, ...] = (
-    "completions",
-    "embeddings",
-    "moderations",
-    "images",
-    "audio_speeches",
-    "audio_transcriptions",
-    "vector_stores",
-    "code_interpreter_sessions",
-    "file_search_calls",
-    "web_search_calls",
-)
-
-#: Metric columns of openai.usage, in table order.
-USAGE_METRICS: tuple[str, ...] = (
-    "input_tokens",
-    "output_tokens",
-    "input_cached_tokens",
-    "input_audio_tokens",
-    "output_audio_tokens",
-    "num_model_requests",
-    "images",
-    "characters",
-    "seconds",
-    "usage_bytes",
-    "num_sessions",
-    "num_requests",
-)
+#: Usage families, in the Admin API's order (`openai.usage.usage_type` holds one of them):
+#: the API's vocabulary, owned by the client so the client and the warehouse agree.
+USAGE_TYPES: tuple[str, ...] = USAGE_FAMILIES
 
 #: Dimension columns of openai.usage (with usage_date and usage_type they form the grain).
 USAGE_DIMENSIONS: tuple[str, ...] = (

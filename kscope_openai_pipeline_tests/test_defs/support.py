@@ -21,7 +21,7 @@ import dagster as dg
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.defs.openai.daily import daily_assets
 from kscope_openai_pipeline.defs.openai.inventory import inventory_assets, organization
-from kscope_openai_pipeline.openai_admin import API_KEY_COSTS_FIRST_DAY
+from kscope_openai_pipeline.openai_admin import API_KEY_COSTS_FIRST_DAY, USAGE_METRICS
 from kscope_openai_pipeline.openai_admin.client import (
     COSTS_PAGE_LIMIT,
     LIST_PAGE_LIMIT,
@@ -30,7 +30,6 @@ from kscope_openai_pipeline.openai_admin.client import (
 from kscope_openai_pipeline.sandbox import ground_truth as gt
 from kscope_openai_pipeline.sandbox.model import FAMILY_METRICS, USAGE_FAMILIES, SyntheticOrg
 from kscope_openai_pipeline.sandbox.server import Sandbox, ServedRequest
-from kscope_openai_pipeline.schemas.openai import USAGE_METRICS
 from kscope_openai_pipeline_tests.helpers.fill_from_org import usage_frame
 
 INVENTORY = [*inventory_assets, organization]

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from kscope_openai_pipeline.openai_admin import USAGE_METRICS
 from kscope_openai_pipeline.schemas import column_names
 from kscope_openai_pipeline.schemas import openai as so
 
@@ -20,7 +21,7 @@ def usage_row(day: dt.date, **overrides: Any) -> dict[str, Any]:
     """A completions row with every dimension NULL and every metric 0, then `overrides`."""
     row: dict[str, Any] = {c: None for c in column_names(so.Usage)}
     row.update(organization_id=ORG, usage_date=day, usage_type="completions")
-    row.update({m: 0 for m in so.USAGE_METRICS})
+    row.update({m: 0 for m in USAGE_METRICS})
     row.update(overrides)
     return row
 
