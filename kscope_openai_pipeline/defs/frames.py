@@ -4,17 +4,25 @@ The client hands out dicts with snake_case keys that already match the table col
 module only adds `organization_id`, drops keys the table does not keep (e.g. a cost
 record's `api_key_id` in openai.costs) and turns DOUBLE columns' Decimals into floats.
 Everything else (dtypes, nullability) is checked by the table's pandera model on write.
+
+One normalization rule for money: the Costs API sends dollars as JSON numbers that carry
+binary-float noise (`0.06000000000000001`); an amount with more than the warehouse's 9
+decimal places is rounded half-even to 9 (one nano-dollar) here, at the edge, instead of
+failing the whole run. Amounts with at most 9 places pass unchanged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
 
-from kscope_openai_pipeline.schemas.base import column_names, sql_type
+from kscope_openai_pipeline.schemas.base import MONEY_SCALE, column_names, sql_type
+
+_NANO_DOLLAR = Decimal(1).scaleb(-MONEY_SCALE)
 
 
 def records_frame(
@@ -25,14 +33,28 @@ def records_frame(
     """A frame with exactly `model`'s columns, in order, one row per record."""
     columns = column_names(model)
     own = [c for c in columns if c != "organization_id"]
-    frame = pd.DataFrame.from_records(
-        [{c: record.get(c) for c in own} for record in records], columns=own
-    )
+    rows = records if isinstance(records, list) else list(records)
+    if rows:  # column by column: no second dict per record (a costs page has ~700k)
+        frame = pd.DataFrame({c: [record.get(c) for record in rows] for c in own}, columns=own)
+    else:
+        frame = pd.DataFrame.from_records([], columns=own)
     for column in own:
-        if sql_type(model, column) == "DOUBLE":
+        kind = sql_type(model, column)
+        if kind == "DOUBLE":
             frame[column] = frame[column].map(_as_float).astype("float64")
+        elif kind == f"DECIMAL(18,{MONEY_SCALE})":
+            frame[column] = frame[column].map(_to_nano_dollars)
     frame.insert(0, "organization_id", organization_id)
     return frame[columns]
+
+
+def _to_nano_dollars(value: Any) -> Any:
+    """Round an over-precise Decimal half-even to 9 places; anything else unchanged."""
+    if isinstance(value, Decimal) and value.is_finite():
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -MONEY_SCALE:
+            return value.quantize(_NANO_DOLLAR, rounding=ROUND_HALF_EVEN)
+    return value
 
 
 def _as_float(value: Any) -> float:

@@ -27,6 +27,7 @@ from .errors import (
     AdminApiRetryExhausted,
     status_error,
 )
+from .gcpause import paused_gc
 from .pagination import (
     Params,
     as_day,
@@ -48,6 +49,7 @@ from .records import (
     normalize_project,
     normalize_user,
     parse_bucket_page,
+    parse_bucket_text,
     parse_json,
     parse_list_page,
     project_api_key_normalizer,
@@ -86,6 +88,15 @@ EP_COSTS = "/organization/costs"
 EP_USAGE = "/organization/usage/{family}"
 
 ProjectRef = str | Mapping[str, Any]
+
+
+def _as_text(content: bytes | bytearray) -> bytes | bytearray | str:
+    """The body as text when it is plain UTF-8, so that the caller's bytes can be freed
+    while it is parsed (a large costs page is ~160 MB); else the bytes unchanged."""
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content
 
 
 class AdminClient:
@@ -191,16 +202,31 @@ class AdminClient:
 
     # ------------------------------------------------------------------ one request
 
-    def _get(self, endpoint: str, path: str, params: Params, parse: Callable[[Any], T]) -> T:
-        """GET `path` and parse it, retrying transient failures; see the module docstring."""
+    def _get(
+        self,
+        endpoint: str,
+        path: str,
+        params: Params,
+        parse: Callable[[Any], T],
+        parse_bytes: Callable[[bytes | bytearray | str], T] | None = None,
+    ) -> T:
+        """GET `path` and parse it, retrying transient failures; see the module docstring.
+
+        `parse_bytes`, when given, parses the raw body instead of `parse(json body)` (the
+        usage/costs pages decode bucket by bucket to bound memory)."""
         try:
-            return self._get_with_retries(endpoint, path, params, parse)
+            return self._get_with_retries(endpoint, path, params, parse, parse_bytes)
         except Exception:
             self.stats.record_error(endpoint)
             raise
 
     def _get_with_retries(
-        self, endpoint: str, path: str, params: Params, parse: Callable[[Any], T]
+        self,
+        endpoint: str,
+        path: str,
+        params: Params,
+        parse: Callable[[Any], T],
+        parse_bytes: Callable[[bytes | bytearray | str], T] | None = None,
     ) -> T:
         policy = self.policy
         started = self._clock()
@@ -212,7 +238,7 @@ class AdminClient:
             t0 = self._clock()
             cause: BaseException | None = None
             try:
-                response = self._http.get(path.lstrip("/"), params=params)
+                response, content = self._receive(path, params)
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 self.stats.record_attempt(
                     endpoint, nbytes=0, seconds=self._clock() - t0, retry=attempt > 1
@@ -222,7 +248,6 @@ class AdminClient:
                 )
                 cause = exc
             else:
-                content = response.content
                 self.stats.record_attempt(
                     endpoint, nbytes=len(content), seconds=self._clock() - t0, retry=attempt > 1
                 )
@@ -232,7 +257,15 @@ class AdminClient:
                     self.observed_organization = org
                 if 200 <= status < 300:
                     try:
-                        return parse(parse_json(content, endpoint))
+                        with paused_gc():  # millions of acyclic objects: see gcpause.py
+                            del response  # only `content` is needed from here on
+                            if parse_bytes is not None:
+                                text = _as_text(content)
+                                del content  # the decoded text is all the parser needs
+                                return parse_bytes(text)
+                            body = parse_json(content, endpoint)
+                            del content  # free the raw bytes before normalizing
+                            return parse(body)
                     except AdminApiResponseError as exc:
                         malformed += 1
                         self._scrub_response_error(exc)
@@ -279,6 +312,19 @@ class AdminClient:
             )
             self._sleep(delay)
 
+    def _receive(self, path: str, params: Params) -> tuple[httpx.Response, bytearray]:
+        """GET `path` and read the whole body into one growing buffer.
+
+        Why not `response.content`: httpx collects the body as a list of ~64 KiB chunks
+        and joins them, so a 160 MB costs page briefly costs twice its size, and the
+        chunks' heap memory is not given back for the parse that follows.
+        """
+        with self._http.stream("GET", path.lstrip("/"), params=params) as response:
+            content = bytearray()
+            for chunk in response.iter_bytes():
+                content += chunk
+        return response, content
+
     def _scrub_response_error(self, exc: AdminApiResponseError) -> None:
         """A body could echo the key; it must not reach the message or `.value`."""
         exc.args = tuple(self._secret.scrub(a) if isinstance(a, str) else a for a in exc.args)
@@ -287,7 +333,9 @@ class AdminClient:
         elif self._secret.reveal() in repr(exc.value):
             exc.value = "<value withheld: contained the admin key>"
 
-    def _status_error(self, endpoint: str, status: int, content: bytes) -> Exception:
+    def _status_error(
+        self, endpoint: str, status: int, content: bytes | bytearray
+    ) -> Exception:
         """Typed error from the `{"error": {...}}` envelope, with the key scrubbed out."""
         api_message = param = code = None
         try:
@@ -493,10 +541,13 @@ class AdminClient:
         ]
 
         def fetch(query: Params, parse: Callable[[Any], Any]) -> Any:
-            return self._get(endpoint, path, query, parse)
+            return self._get(endpoint, path, query, parse, parse_bytes)
 
         def parse(body: Any) -> Any:
             return parse_bucket_page(body, endpoint, window, normalize, key_columns)
+
+        def parse_bytes(content: bytes | bytearray | str) -> Any:
+            return parse_bucket_text(content, endpoint, window, normalize, key_columns)
 
         for n, page in enumerate(iter_bucket_pages(fetch, endpoint, frozen, parse), start=1):
             self.stats.record_page(endpoint, len(page.records))

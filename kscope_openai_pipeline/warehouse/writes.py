@@ -265,6 +265,7 @@ def replace_window_streaming(
                 end=end,
             )
             rows = insert_frame(conn, table, prepared)
+            del batch, prepared  # not held while the iterator fetches the next batch
             total += rows
             if on_batch is not None:
                 on_batch(index, rows)
