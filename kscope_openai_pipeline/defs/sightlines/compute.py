@@ -40,7 +40,9 @@ SQL_DIR = Path(__file__).parent / "sql"
 DDL_FILE = SQL_DIR / "00_sightlines_tables.sql"
 
 #: Default ILIKE patterns of subscription (seat) line items in openai.costs.
-DEFAULT_SUBSCRIPTION_PATTERNS: tuple[str, ...] = ("%seat%", "ChatGPT%")
+#: Only `%seat%`: a broader pattern such as `ChatGPT%` would also match (ILIKE ignores case)
+#: the API spend of the `chatgpt-4o-latest` model and drop it from reconciliation.
+DEFAULT_SUBSCRIPTION_PATTERNS: tuple[str, ...] = ("%seat%",)
 
 GATEWAY_BYPASS = table_name(models.GatewayBypass)
 BILLING_RECONCILIATION = table_name(models.BillingReconciliation)

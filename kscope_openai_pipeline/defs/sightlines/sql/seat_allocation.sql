@@ -3,7 +3,7 @@
 --
 -- Rules:
 -- - Subscription line items: line_item ILIKE any of $subscription_patterns
---   (default '%seat%', 'ChatGPT%').
+--   (default '%seat%' only: 'ChatGPT%' would also match the chatgpt-4o-latest model's spend).
 -- - Members of a day: openai.users whose added_at falls on or before that UTC day
 --   (CAST(added_at AS DATE) <= cost_date). Pending invites hold no seat yet.
 -- - Each line (day, project, line item) is split evenly in whole nano-dollars: every member

@@ -1,0 +1,44 @@
+"""The fewest requests the Admin API allows for a range of days, and what a naive crawl makes.
+
+Why its own module: the request ratio is the benchmark's headline and its denominator
+must follow the API's rules, not the pipeline's code: a usage page holds at most 31 daily
+buckets (`limit` max 31), a costs page at most 180, and costs grouped by API key exist
+only from 2025-12-06. A crawler that asks one day per run with the default page limit
+(7 buckets) makes one request per family per day whatever the limit.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+USAGE_FAMILIES = 10
+USAGE_PAGE_MAX = 31
+COSTS_PAGE_MAX = 180
+API_KEY_COSTS_FIRST_DAY = date(2025, 12, 6)
+
+
+def api_key_cost_days(first: date, last: date) -> int:
+    """Days of [first, last] (inclusive) on which the API groups costs by key."""
+    start = max(first, API_KEY_COSTS_FIRST_DAY)
+    return max(0, (last - start).days + 1)
+
+
+def minimum_requests(first: date, last: date) -> dict[str, int]:
+    """Per query kind: ceil(days / largest page) for [first, last] (inclusive)."""
+    days = (last - first).days + 1
+    return {
+        "usage": math.ceil(days / USAGE_PAGE_MAX) * USAGE_FAMILIES,
+        "costs": math.ceil(days / COSTS_PAGE_MAX),
+        "api_key_costs": math.ceil(api_key_cost_days(first, last) / COSTS_PAGE_MAX),
+    }
+
+
+def naive_requests(first: date, last: date) -> dict[str, int]:
+    """One request per family / cost query per day (one partition per run)."""
+    days = (last - first).days + 1
+    return {
+        "usage": days * USAGE_FAMILIES,
+        "costs": days,
+        "api_key_costs": api_key_cost_days(first, last),
+    }

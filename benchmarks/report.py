@@ -1,0 +1,191 @@
+"""Turn the benchmark figures into the one table (Markdown, README-ready) and the JSON files.
+
+Why Markdown: the same text is printed by `make bench`, written to results/latest.md and
+pasted into the README, so the three never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+TARGET_RATIO = 1.0
+TARGET_BACKFILL_SECONDS = 60.0
+TARGET_BACKFILL_RSS_MB = 1.5 * 1000**3 / 2**20  # 1.5 GB = 1,430 MiB
+TARGET_DAILY_SECONDS = 20.0
+TARGET_SIGHTLINES_SECONDS = 10.0
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def _n(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _growth_ok(growth: dict[str, dict[str, Any]], key: str) -> bool:
+    """Per-day cost of the longest backfill is no higher than the shortest one's (5%
+    slack for noise). Memory counts what the run added above the process's RSS before
+    it started (interpreter, Dagster and the definitions: ~180 MiB)."""
+    days = sorted(int(d) for d in growth)
+
+    def cost(d: int) -> float:
+        g = growth[str(d)]
+        return g[key] - g.get("rss_before_run_mb", 0) if key == "peak_rss_mb" else g[key]
+
+    return cost(days[-1]) / days[-1] <= cost(days[0]) / days[0] * 1.05
+
+
+def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """(#, measurement, result, target, verdict) rows of the table."""
+    req, backfill, fetch = results["requests"], results["backfill"], results["fetch"]
+    naive, daily = req["naive"], results["daily"]
+    days = req["days"]
+    out: list[tuple[str, str, str, str, str]] = []
+    made, minimum = req["daily_made"], req["daily_minimum"]
+    out.append((
+        "1",
+        f"Requests, {days}-day backfill of the 10 usage families, costs and costs by key "
+        "(counted by the server)",
+        f"{req['daily_made_total']} made / {req['daily_minimum_total']} minimum "
+        f"(usage {made['usage']}/{minimum['usage']}, costs {made['costs']}/{minimum['costs']},"
+        f" by key {made['api_key_costs']}/{minimum['api_key_costs']}) = "
+        f"**{req['daily_ratio']:.2f}**",
+        "1.00",
+        _met(req["daily_ratio"] <= TARGET_RATIO),
+    ))
+    out.append((
+        "1",
+        "Requests, inventory (projects, keys, users, invites, service accounts, members)",
+        f"{_n(req['inventory_made'])} made / {_n(req['inventory_minimum'])} minimum = "
+        f"**{req['inventory_ratio']:.2f}**",
+        "1.00",
+        _met(req["inventory_ratio"] <= TARGET_RATIO),
+    ))
+    naive_note = (
+        f"{_n(naive['requests'])} requests (**{naive['ratio_to_minimum']:.0f}x** the minimum),"
+        f" {naive['wall_seconds']:.0f} s client-only"
+    )
+    if naive.get("extrapolated"):
+        naive_note += f" (extrapolated from {naive['days_run']} days)"
+    if "dagster_seconds_per_run" in naive:
+        naive_note += (
+            f"; as {days} one-partition Dagster runs about "
+            f"{naive['dagster_seconds_extrapolated'] / 60:.0f} min "
+            f"({naive['dagster_seconds_per_run']:.1f} s a run, "
+            f"{naive['dagster_runs_sampled']} runs timed)"
+        )
+    out.append(("1", "Naive crawl of the same days: one day per request, page limit 7",
+                naive_note, "-", "-"))
+    rss = backfill["peak_rss_mb"]
+    wall = backfill["wall_seconds"]
+    out.append((
+        "2",
+        f"{days}-day backfill as one Dagster run (usage, costs, costs by key)",
+        f"**{wall:.1f} s** wall ({backfill['cpu_seconds']:.0f} s CPU), "
+        f"peak RSS **{_n(rss)} MiB**; {_n(sum(_rows(backfill).values()))} rows",
+        "<= 60 s, <= 1.5 GB (1,430 MiB)",
+        f"time {_met(wall <= TARGET_BACKFILL_SECONDS)}, "
+        f"memory {_met(rss <= TARGET_BACKFILL_RSS_MB)}",
+    ))
+    ratio = wall / fetch["wall_seconds"]
+    out.append((
+        "2",
+        "Client fetch alone, same range (parse + normalize, nothing stored)",
+        f"{fetch['wall_seconds']:.1f} s ({_n(fetch['records'])} records, "
+        f"{fetch['mb_received']:,.0f} MB of JSON); backfill / fetch = **{ratio:.2f}**",
+        "-",
+        "-",
+    ))
+    steps = daily["steps"]
+    out.append((
+        "3",
+        "Scheduled daily run: inventory + yesterday and 3 restatement days + sightlines",
+        f"**{daily['wall_seconds']:.1f} s** ({daily['server_requests']} requests; "
+        f"sightlines step {steps.get('sightlines', 0):.1f} s)",
+        "<= 20 s",
+        _met(daily["wall_seconds"] <= TARGET_DAILY_SECONDS),
+    ))
+    again = results.get("daily_seat_patterns")
+    if again:
+        patterns = ", ".join(f"'{p}'" for p in again["subscription_patterns"])
+        out.append((
+            "3",
+            f"Same daily run with the sightlines' subscription_patterns set to [{patterns}]",
+            f"**{again['wall_seconds']:.1f} s** (sightlines step "
+            f"{again['steps'].get('sightlines', 0):.1f} s)",
+            "<= 20 s",
+            _met(again["wall_seconds"] <= TARGET_DAILY_SECONDS),
+        ))
+    sightlines = results.get("sightlines") or []
+    for item in sightlines:
+        label = f"Sightlines (compute_all) over {item['usage_rows'] / 1e6:g}M usage rows"
+        if not item["api_key_costs"]:
+            label += ", no per-key billing (every cost allocated by token share)"
+        each = ", ".join(f"{k} {v:.1f}" for k, v in item["each_seconds"].items())
+        out.append((
+            "4",
+            label,
+            f"**{item['compute_all_seconds']:.1f} s** (alone: {each} s)",
+            "<= 10 s at 10M",
+            _met(item["compute_all_seconds"] <= TARGET_SIGHTLINES_SECONDS),
+        ))
+    growth = results["growth"]
+    parts = [
+        f"{d} d: {g['wall_seconds']:.1f} s ({g['wall_seconds'] / int(d):.2f} s/day), "
+        f"{_n(g['peak_rss_mb'])} MiB"
+        for d, g in sorted(growth.items(), key=lambda kv: int(kv[0]))
+    ]
+    out.append((
+        "5",
+        "Growth: backfills of " + ", ".join(sorted(growth, key=int)) + " days",
+        "; ".join(parts),
+        "no worse than linear",
+        f"time {_met(_growth_ok(growth, 'wall_seconds'))}, "
+        f"memory {_met(_growth_ok(growth, 'peak_rss_mb'))}",
+    ))
+    return out
+
+
+def _rows(backfill: dict[str, Any]) -> dict[str, int]:
+    """Rows written per daily table (sum of the per-day materializations)."""
+    return {
+        asset: int(meta.get("rows_in_window", meta.get("partition_rows", 0)))
+        for asset, meta in backfill["assets"].items()
+    }
+
+
+def render(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    v = m["versions"]
+    sandbox = results["sandbox"]
+    head = (
+        f"Benchmarks of {results['date'][:10]} on {m['nproc']} cores ({m['cpu']}), "
+        f"{m['memory_gb']} GB RAM, Python {m['python']}, dagster {v['dagster']}, "
+        f"duckdb {v['duckdb']}, pandas {v['pandas']}, pyarrow {v['pyarrow']}. "
+        f"Sandbox `{sandbox['size']}` org (seed {sandbox['seed']}: {sandbox.get('projects')} "
+        f"projects, {_n(sandbox.get('project_keys', 0))} keys, "
+        f"{_n(sandbox.get('cost_rows', 0))} cost rows) served from a separate process on the "
+        f"same cores. Load average {results['load_average_start']} at the start, "
+        f"{results['load_average_end']} at the end; total {results['bench_seconds'] / 60:.1f} "
+        "min."
+    )
+    lines = [head, "", "| # | Measurement | Result | Target | |", "|---|---|---|---|---|"]
+    for row in rows(results):
+        lines.append("| " + " | ".join(cell.replace("|", "/") for cell in row) + " |")
+    return "\n".join(lines)
+
+
+def write(results: dict[str, Any], table: str, out_dir: Path) -> list[Path]:
+    """results/latest.json, a dated copy, and latest.md (the table)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps({**results, "table": table}, indent=2, default=str) + "\n"
+    dated = out_dir / f"{results['date'][:10]}.json"
+    latest = out_dir / "latest.json"
+    markdown = out_dir / "latest.md"
+    for path in (latest, dated):
+        path.write_text(payload)
+    markdown.write_text(table + "\n")
+    return [latest, dated, markdown]
