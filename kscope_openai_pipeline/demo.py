@@ -43,6 +43,18 @@ def last_sandbox_day(sb: Sandbox) -> date:
     return datetime.fromtimestamp(sb.org.end_day, tz=UTC).date() - timedelta(days=1)
 
 
+def load_sandbox_inputs(sb: Sandbox, seed: int, size: str, duckdb_path: Path) -> dict[str, int]:
+    """Write the sandbox's Kscope inputs as CSV and load them with the loader, as a user
+    would load their own exports; returns rows per table."""
+    from kscope_openai_pipeline.defs.kscope.loader import load_inputs, write_sandbox_inputs
+    from kscope_openai_pipeline.defs.resources import WarehouseResource
+
+    with tempfile.TemporaryDirectory() as inputs_dir:
+        files = write_sandbox_inputs(seed, size, inputs_dir)
+        with WarehouseResource(database=str(duckdb_path)).get_connection() as conn:
+            return load_inputs(conn, files, organization_id=sb.org.organization_id)
+
+
 def run_demo(seed: int, size: str, days: int, echo=click.echo) -> dict:
     """Everything `make demo` does; returns the summary it printed (tests read it)."""
     import dagster as dg
@@ -56,15 +68,10 @@ def run_demo(seed: int, size: str, days: int, echo=click.echo) -> dict:
         from kscope_openai_pipeline import warehouse
         from kscope_openai_pipeline.definitions import defs
         from kscope_openai_pipeline.defs import settings
-        from kscope_openai_pipeline.defs.kscope.loader import load_inputs, write_sandbox_inputs
-        from kscope_openai_pipeline.defs.resources import WarehouseResource
 
         last = last_sandbox_day(sb)
         first = last - timedelta(days=days - 1)
-        with tempfile.TemporaryDirectory() as inputs_dir:
-            files = write_sandbox_inputs(seed, size, inputs_dir)
-            with WarehouseResource(database=str(duckdb_path)).get_connection() as conn:
-                loaded = load_inputs(conn, files, organization_id=sb.org.organization_id)
+        loaded = load_sandbox_inputs(sb, seed, size, duckdb_path)
         echo("Loaded Kscope inputs: " + ", ".join(f"{t} {n:,} rows" for t, n in loaded.items()))
         echo(f"Running daily_refresh_job for {first} .. {last} ({days} days) as one Dagster run")
         job = defs.resolve_job_def("daily_refresh_job")
@@ -89,7 +96,7 @@ def run_demo(seed: int, size: str, days: int, echo=click.echo) -> dict:
     echo("\nRows per table:")
     for table, rows in summary["rows"].items():
         echo(f"  {table:<36} {rows:>10,}")
-    echo("\nBilled spend per day (last 7 days, USD):")
+    echo("\nBilled spend per day, all line items (last 7 days, USD):")
     for day, usd in summary["spend"]:
         echo(f"  {day}  {usd:>12,.2f}")
     echo("\nSightlines:")
@@ -165,6 +172,8 @@ def ui_command(seed: int, size: str, port: int) -> None:
         click.echo(
             f"Sandbox serving {sb.base_url} (SANDBOX MODE); DAGSTER_HOME={env['DAGSTER_HOME']}"
         )
+        loaded = load_sandbox_inputs(sb, seed, size, Path(env["KSCOPE_DUCKDB_PATH"]))
+        click.echo("Loaded Kscope inputs: " + ", ".join(f"{t} {n:,}" for t, n in loaded.items()))
         click.echo(f"Dagster UI: http://127.0.0.1:{port}")
         command = [
             sys.executable,
