@@ -77,6 +77,8 @@ def run_demo(seed: int, size: str, days: int, echo=click.echo) -> dict:
         job = defs.resolve_job_def("daily_refresh_job")
         result = job.execute_in_process(
             instance=dg.DagsterInstance.get(),
+            # progress (one line per API page and per table) without Dagster's DEBUG events
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
             tags={
                 "dagster/asset_partition_range_start": first.isoformat(),
                 "dagster/asset_partition_range_end": last.isoformat(),
