@@ -9,15 +9,9 @@ daemon's 30 s tick, once to submit the run and once to mark the backfill complet
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +20,9 @@ import pytest
 
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.sandbox.server import Sandbox
+from kscope_openai_pipeline_tests.helpers.processes import dagster_dev, free_port
 
-from .subprocesses import CWD, child_environment
+from .subprocesses import child_environment
 from .support import (
     DAILY_KEYS,
     RANGE_END_TAG,
@@ -79,36 +74,6 @@ WORKSPACE = """
 }
 """
 FINISHED = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def dagster_dev(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen]:
-    """`dagster dev` in a new session (its own process group); the group dies on exit."""
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dagster", "dev", "-w", str(CWD / "workspace.yaml"),
-             "-h", "127.0.0.1", "-p", str(port)],
-            env=env, cwd=CWD, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(timeout=10)
-            # the session's other members (code server, daemon, run workers) too
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
 
 
 def wait_for(what: str, probe: Callable[[], Any], timeout: float, process: subprocess.Popen):

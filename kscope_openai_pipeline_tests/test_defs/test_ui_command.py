@@ -8,10 +8,6 @@ The whole group is killed in `finally`.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +15,10 @@ import httpx
 import pytest
 
 from kscope_openai_pipeline.sandbox.org import build_org
+from kscope_openai_pipeline_tests.helpers.processes import free_port, process_group
 
-from .subprocesses import BIN, CWD, child_environment
-from .test_dagster_dev import WORKSPACE, free_port, wait_for
+from .subprocesses import BIN, child_environment
+from .test_dagster_dev import WORKSPACE, wait_for
 
 
 @pytest.mark.slow
@@ -41,40 +38,27 @@ def test_ui_command_serves_dagster_with_schedule_sensor_and_inputs(
         ok = entries and all(e["loadStatus"] == "LOADED" for e in entries)
         return body["data"] if ok else None
 
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(BIN / "kscope-openai"), "ui", "--size", "tiny", "--port", str(port)],
-            env=env, cwd=CWD, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    try:
-        workspace = wait_for("the code location to load", loaded, 150, process)
-        (repo,) = workspace["repositoriesOrError"]["nodes"]
-        assert {s["name"]: s["scheduleState"]["status"] for s in repo["schedules"]} == {
-            "daily_refresh": "RUNNING"
-        }
-        assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {
-            "publish_analyst_copy": "RUNNING"
-        }
-        lines = log.read_text().splitlines()
-        assert lines[0].startswith("Sandbox serving http://127.0.0.1:")
-        assert "(SANDBOX MODE)" in lines[0]
-        org = build_org(7, "tiny")
-        assert lines[1] == (
-            f"Loaded Kscope inputs: kscope.dev_tokens {len(org.dev_tokens):,}, "
-            f"kscope.gateway_costs {len(org.gateway_costs):,}, "
-            f"kscope.engineers {len(org.engineers):,}"
-        )
-        assert db.exists()
-    except AssertionError:
-        print(log.read_text()[-6000:])
-        raise
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+    command = [str(BIN / "kscope-openai"), "ui", "--size", "tiny", "--port", str(port)]
+    with process_group(command, env, log) as process:
+        try:
+            workspace = wait_for("the code location to load", loaded, 150, process)
+            (repo,) = workspace["repositoriesOrError"]["nodes"]
+            assert {s["name"]: s["scheduleState"]["status"] for s in repo["schedules"]} == {
+                "daily_refresh": "RUNNING"
+            }
+            assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {
+                "publish_analyst_copy": "RUNNING"
+            }
+            lines = log.read_text().splitlines()
+            assert lines[0].startswith("Sandbox serving http://127.0.0.1:")
+            assert "(SANDBOX MODE)" in lines[0]
+            org = build_org(7, "tiny")
+            assert lines[1] == (
+                f"Loaded Kscope inputs: kscope.dev_tokens {len(org.dev_tokens):,}, "
+                f"kscope.gateway_costs {len(org.gateway_costs):,}, "
+                f"kscope.engineers {len(org.engineers):,}"
+            )
+            assert db.exists()
+        except AssertionError:
+            print(log.read_text()[-6000:])
+            raise

@@ -21,14 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -39,6 +33,7 @@ from dagster_graphql import DagsterGraphQLClient
 
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.dagster_home import PROJECT_ROOT
+from kscope_openai_pipeline_tests.helpers.processes import dagster_dev, free_port
 
 from .harness import (
     DAILY_TABLES,
@@ -55,36 +50,6 @@ pytestmark = [pytest.mark.reliability, pytest.mark.slow, pytest.mark.timeout(420
 DAYS = [date(2026, 11, 18) + timedelta(days=i) for i in range(8)]
 FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE,
             dg.DagsterRunStatus.CANCELED}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def dagster_dev(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen]:
-    """`dagster dev` in its own session; its process group is killed on exit."""
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
-             "-h", "127.0.0.1", "-p", str(port)],
-            env=env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            yield proc
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait(timeout=10)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)  # code server, daemon, run workers
 
 
 class Analyst(threading.Thread):
