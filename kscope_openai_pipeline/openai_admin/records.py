@@ -520,6 +520,8 @@ def _stream_bucket_page(
                 pos = ws(text, pos).end()
                 if text[pos : pos + 1] == ",":
                     pos = ws(text, pos + 1).end()
+                    if text[pos : pos + 1] == "]":  # `[{..},]` is not JSON
+                        raise _NotCanonical("trailing comma")
                 elif text[pos : pos + 1] != "]":
                     raise _NotCanonical("expected ',' or ']'")
             pos += 1
