@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
-import duckdb
 import pandera.pandas as pa
 from dagster_duckdb import DuckDBResource
+from duckdb import DuckDBPyConnection
 
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.defs.failures import permanent_failures_are_final
@@ -35,10 +35,10 @@ WRITER_POOL = "duckdb_writer"
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 API_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
 
-Fetch = Callable[[AdminClient, duckdb.DuckDBPyConnection], list[dict[str, Any]]]
+Fetch = Callable[[AdminClient, DuckDBPyConnection], list[dict[str, Any]]]
 
 
-def project_refs(conn: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def project_refs(conn: DuckDBPyConnection) -> list[dict[str, Any]]:
     """Project ids with status from the stored projects (archived ones flagged)."""
     rows = conn.execute(
         "SELECT project_id, status FROM openai.projects ORDER BY project_id"
@@ -46,7 +46,7 @@ def project_refs(conn: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [{"project_id": pid, "status": status} for pid, status in rows]
 
 
-def fetch_api_keys(client: AdminClient, conn: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def fetch_api_keys(client: AdminClient, conn: DuckDBPyConnection) -> list[dict[str, Any]]:
     """Project keys of every project (archived included) followed by the admin keys."""
     return client.list_project_api_keys(project_refs(conn)) + client.list_admin_api_keys()
 
