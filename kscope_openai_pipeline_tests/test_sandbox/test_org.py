@@ -150,15 +150,6 @@ def test_size_table_is_documented() -> None:
     assert SIZES["large"].days == 400
 
 
-def test_tiny_and_small_build_fast() -> None:
-    import time
-
-    for size in ("tiny", "small"):
-        t = time.perf_counter()
-        build_org.__wrapped__(11, size)
-        assert time.perf_counter() - t < 1.0, size
-
-
 @pytest.mark.slow
 def test_large_builds_in_time_and_memory() -> None:
     """A fresh interpreter: wall time and peak RSS of `build_org(7, "large")`."""

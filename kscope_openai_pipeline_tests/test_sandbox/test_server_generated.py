@@ -9,7 +9,6 @@ import json
 import subprocess
 import sys
 import textwrap
-import time
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -247,14 +246,10 @@ def test_same_seed_gives_byte_identical_responses_in_a_fresh_interpreter_that_st
     fresh = json.loads(proc.stdout)
     assert fresh["hashes"] == local
     assert len(set(local)) == len(local)
-    # cold starts (the org built from scratch in that process, then served)
-    assert fresh["start_seconds"]["tiny"] < 1.0
-    assert fresh["start_seconds"]["small"] < 1.0
+    # cold start times (the org built from scratch in that process) are reported by the
+    # benchmarks, not asserted here: tests check behaviour
 
 
-def test_startup_with_a_cached_org_is_instant(sandbox: Sandbox) -> None:
-    began = time.perf_counter()
+def test_a_second_sandbox_reuses_the_cached_org(sandbox: Sandbox) -> None:
     with Sandbox.start(seed=7, size="tiny") as second:
-        elapsed = time.perf_counter() - began
         assert second.port != sandbox.port and second.org is sandbox.org
-    assert elapsed < 0.2
