@@ -1,1 +1,1 @@
-"""Benchmarks of issue 6: `make bench` = `python -m benchmarks.run` (see README.md)."""
+"""`make bench` = `python -m benchmarks.run`: measured speed and memory (see README.md)."""

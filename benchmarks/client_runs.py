@@ -8,7 +8,7 @@ project x line item, costs by API key) the way the assets do, page by page, and 
 the records away: its wall time is the floor the Dagster run cannot beat, so
 backfill / fetch is the cost of orchestration, validation and writing.
 
-`naive` is the crawler the issue compares against: one day per run, default page limits
+`naive` is the crawler a naive integration would be: one day per run, default page limits
 (usage 7 buckets, costs 7), i.e. one request per family / cost query per day. It is
 simulated with the client (no Dagster per-run overhead, which would only add to it) over
 the days given; the parent extrapolates when it passes a sample.

@@ -27,7 +27,7 @@ _BEGAN = time.perf_counter()
 
 import dagster as dg  # noqa: E402  (timed: import cost is reported separately)
 
-from kscope_openai_pipeline.defs import operations  # noqa: E402
+from kscope_openai_pipeline.defs.operations import refresh  # noqa: E402
 
 
 def _definitions() -> dg.Definitions:
@@ -128,9 +128,9 @@ def _daily(
         import os
         from pathlib import Path
 
-        from kscope_openai_pipeline.defs.kscope.loader import load_inputs
-        from kscope_openai_pipeline.defs.resources import WarehouseResource
-        from kscope_openai_pipeline.defs.settings import duckdb_path
+        from kscope_openai_pipeline.defs.resources.warehouse import WarehouseResource
+        from kscope_openai_pipeline.kscope_inputs.loader import load_inputs
+        from kscope_openai_pipeline.settings import duckdb_path
 
         files = {p.stem: p for p in Path(inputs_dir).glob("*.csv")}
         with WarehouseResource(database=duckdb_path()).get_connection() as conn:
@@ -138,7 +138,7 @@ def _daily(
                                  organization_id=os.environ["OPENAI_ORGANIZATION_ID"])
     moment = datetime.combine(today, dtime(2, 0), tzinfo=UTC)
     context = dg.build_schedule_context(scheduled_execution_time=moment)
-    request = operations.daily_refresh(context)
+    request = refresh.daily_refresh(context)
     assert isinstance(request, dg.RunRequest)
     run_config = None
     if subscription_patterns:

@@ -1,4 +1,4 @@
-"""`make bench` = `python -m benchmarks.run`: the issue-6 benchmarks, one table, one JSON.
+"""`make bench` = `python -m benchmarks.run`: the benchmarks, one table, one JSON.
 
 What runs (each measured figure in a fresh child process, see measure.py):
 1. requests  -- the inventory run, then a 365-day backfill of openai/usage, openai/costs

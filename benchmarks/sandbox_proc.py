@@ -84,7 +84,7 @@ def _serve(seed: int, size: str, inputs_dir: str | None) -> None:
     ready = time.perf_counter() - began
     inputs: dict[str, str] = {}
     if inputs_dir:
-        from kscope_openai_pipeline.defs.kscope.loader import write_sandbox_inputs
+        from kscope_openai_pipeline.demo import write_sandbox_inputs
 
         inputs = {k: str(v) for k, v in write_sandbox_inputs(seed, size, inputs_dir).items()}
     org = sb.org

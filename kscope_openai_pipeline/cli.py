@@ -1,16 +1,17 @@
 """`kscope-openai`: thin command-line wrappers over the package (sandbox, demo, ui, ...).
 
 Each subcommand lives beside the code it wraps and is only registered here, so this file
-stays a table of contents.
+stays a table of contents. Importing it loads no Dagster: `--help` stays quick.
 """
 
 from __future__ import annotations
 
 import click
 
-from .defs.kscope.cli import load_inputs_command, sandbox_inputs_command
-from .demo import demo_command, ui_command
+from .demo import demo_command, sandbox_inputs_command
+from .kscope_inputs.cli import load_inputs_command
 from .sandbox.cli import sandbox_command
+from .ui import ui_command
 
 
 @click.group()

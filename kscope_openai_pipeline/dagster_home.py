@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from kscope_openai_pipeline import settings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def ensure_dagster_home(project_root: Path = PROJECT_ROOT) -> Path:
     """Set DAGSTER_HOME if unset, create it and link dagster.yaml into it; return it."""
-    home = Path(os.environ.get("DAGSTER_HOME") or project_root / ".dagster_home").resolve()
+    home = settings.dagster_home(project_root)
     home.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
     config = home / "dagster.yaml"

@@ -1,27 +1,16 @@
-"""The one `dg.Definitions` of kscope-openai-pipeline: merges the defs below, nothing else."""
+"""The one code location of kscope-openai-pipeline: every folder under `defs/` merged.
 
-from __future__ import annotations
+Each folder (`openai/`, `kscope/`, `sightlines/`, `operations/`, `resources/`) builds its
+own definitions in its `definitions.py`; `dg.load_defs` finds them, so a new folder joins
+the code location without an edit here. Only what applies to all of them is added here:
+the in-process executor (one DuckDB writer per run, no subprocess per step).
+"""
 
 import dagster as dg
 
-from kscope_openai_pipeline.defs import operations
-from kscope_openai_pipeline.defs.kscope.assets import kscope_input_checks, kscope_inputs
-from kscope_openai_pipeline.defs.openai.daily import daily_assets
-from kscope_openai_pipeline.defs.openai.inventory import inventory_assets, organization
-from kscope_openai_pipeline.defs.resources import build_resources
-from kscope_openai_pipeline.defs.sightlines.assets import sightlines
+from kscope_openai_pipeline import defs as defs_folder
 
-defs = dg.Definitions(
-    assets=[*inventory_assets, organization, *daily_assets, *kscope_inputs, sightlines],
-    asset_checks=kscope_input_checks,
-    jobs=[
-        operations.inventory_job,
-        operations.daily_job,
-        operations.sightlines_job,
-        operations.refresh_job,
-    ],
-    schedules=[operations.daily_refresh],
-    sensors=[operations.publish_analyst_copy],
-    resources=build_resources(),
-    executor=dg.in_process_executor,
+defs = dg.Definitions.merge(
+    dg.load_defs(defs_root=defs_folder),
+    dg.Definitions(executor=dg.in_process_executor),
 )

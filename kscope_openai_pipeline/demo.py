@@ -1,26 +1,33 @@
-"""`kscope-openai demo` and `kscope-openai ui`: the pipeline end to end on the sandbox.
+"""`kscope-openai demo` and `kscope-openai sandbox-inputs`: the pipeline end to end on
+the sandbox.
 
 demo: start the sandbox, load its Kscope inputs through the loader (as a user would),
 run the daily refresh job over the last N days as ONE real Dagster run recorded in
 DAGSTER_HOME, publish the analyst copy, and print what landed.
-ui: the sandbox plus `dagster dev`, with the schedule, sensor and backfills working.
+sandbox-inputs: the sandbox organization's Kscope records as the CSV files a user would
+export, for `load-inputs`. This module and `ui` are where the product meets the sandbox.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import click
+import pandas as pd
 
-from kscope_openai_pipeline.dagster_home import PROJECT_ROOT, ensure_dagster_home
+from kscope_openai_pipeline import settings, warehouse
+from kscope_openai_pipeline.dagster_home import ensure_dagster_home
+from kscope_openai_pipeline.kscope_inputs.files import write_csv
+from kscope_openai_pipeline.kscope_inputs.loader import INPUT_MODELS, load_inputs
+from kscope_openai_pipeline.sandbox.org import build_org
 from kscope_openai_pipeline.sandbox.server import Sandbox
+from kscope_openai_pipeline.schemas.base import column_names
+
+SIZES = ("tiny", "small", "medium", "large")
 
 
 def sandbox_environment(sb: Sandbox) -> dict[str, str]:
@@ -43,31 +50,46 @@ def last_sandbox_day(sb: Sandbox) -> date:
     return datetime.fromtimestamp(sb.org.end_day, tz=UTC).date() - timedelta(days=1)
 
 
+def write_sandbox_inputs(seed: int, size: str, out_dir: str | Path) -> dict[str, Path]:
+    """Write the sandbox organization's Kscope inputs as CSV files, as a user would export them.
+
+    Returns {input kind: path}; file names are `<kind>.csv`.
+    """
+    org = build_org(seed, size)
+    out = Path(out_dir)
+    paths: dict[str, Path] = {}
+    for kind, model in INPUT_MODELS.items():
+        frame: pd.DataFrame = getattr(org, kind).copy()
+        if "organization_id" not in frame.columns:
+            frame.insert(0, "organization_id", org.organization_id)
+        paths[kind] = write_csv(frame[column_names(model)], out / f"{kind}.csv")
+    return paths
+
+
 def load_sandbox_inputs(sb: Sandbox, seed: int, size: str, duckdb_path: Path) -> dict[str, int]:
     """Write the sandbox's Kscope inputs as CSV and load them with the loader, as a user
     would load their own exports; returns rows per table."""
-    from kscope_openai_pipeline.defs.kscope.loader import load_inputs, write_sandbox_inputs
-    from kscope_openai_pipeline.defs.resources import WarehouseResource
-
     with tempfile.TemporaryDirectory() as inputs_dir:
         files = write_sandbox_inputs(seed, size, inputs_dir)
-        with WarehouseResource(database=str(duckdb_path)).get_connection() as conn:
+        duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+        conn = warehouse.connect(duckdb_path)
+        try:
             return load_inputs(conn, files, organization_id=sb.org.organization_id)
+        finally:
+            warehouse.disconnect(conn)
 
 
 def run_demo(seed: int, size: str, days: int, echo=click.echo) -> dict:
     """Everything `make demo` does; returns the summary it printed (tests read it)."""
     import dagster as dg
 
-    ensure_dagster_home()
-    duckdb_path = Path(os.environ.setdefault("KSCOPE_DUCKDB_PATH", "data/kscope.duckdb"))
+    dagster_home = ensure_dagster_home()
+    duckdb_path = Path(settings.duckdb_path())
     started = time.monotonic()
     with Sandbox.start(seed=seed, size=size, port=0) as sb:
         os.environ.update(sandbox_environment(sb))
         echo(f"Sandbox ({size}, seed {seed}) serving {sb.base_url} -- SANDBOX MODE")
-        from kscope_openai_pipeline import warehouse
-        from kscope_openai_pipeline.definitions import defs
-        from kscope_openai_pipeline.defs import settings
+        from kscope_openai_pipeline.definitions import defs  # reads the settings just set
 
         last = last_sandbox_day(sb)
         first = last - timedelta(days=days - 1)
@@ -92,7 +114,7 @@ def run_demo(seed: int, size: str, days: int, echo=click.echo) -> dict:
     summary = {**_summary(analyst, last), "headlines": _headlines(result), "first": first}
     echo(
         f"\nRun {result.run_id} succeeded: {requests} API requests, "
-        f"{time.monotonic() - started:.1f} s. Run history: {os.environ['DAGSTER_HOME']}"
+        f"{time.monotonic() - started:.1f} s. Run history: {dagster_home}"
     )
     echo(f"Warehouse: {duckdb_path}   Analyst copy (read-only): {analyst}")
     echo("\nRows per table:")
@@ -129,8 +151,6 @@ def _headlines(result) -> list[str]:
 
 def _summary(analyst_path: str, last: date) -> dict:
     """Rows per table and the last week's billed spend, read from the analyst copy."""
-    from kscope_openai_pipeline import warehouse
-
     conn = warehouse.open_analyst(analyst_path)
     try:
         tables = conn.execute(
@@ -154,7 +174,7 @@ def _summary(analyst_path: str, last: date) -> dict:
     "--size",
     default="small",
     show_default=True,
-    type=click.Choice(["tiny", "small", "medium", "large"]),
+    type=click.Choice(SIZES),
 )
 @click.option("--days", default=90, show_default=True, help="Days to backfill.")
 def demo_command(seed: int, size: str, days: int) -> None:
@@ -162,48 +182,14 @@ def demo_command(seed: int, size: str, days: int) -> None:
     run_demo(seed, size, days)
 
 
-@click.command("ui")
-@click.option("--seed", default=7, show_default=True)
-@click.option(
-    "--size",
-    default="small",
-    show_default=True,
-    type=click.Choice(["tiny", "small", "medium", "large"]),
-)
-@click.option("--port", default=3000, show_default=True, help="Dagster webserver port.")
-def ui_command(seed: int, size: str, port: int) -> None:
-    """Start the sandbox and `dagster dev` (webserver + daemon) against it."""
-    ensure_dagster_home()
-    os.environ.setdefault("KSCOPE_DUCKDB_PATH", str(PROJECT_ROOT / "data" / "kscope.duckdb"))
-    with Sandbox.start(seed=seed, size=size, port=0) as sb:
-        env = {**os.environ, **sandbox_environment(sb)}
-        click.echo(
-            f"Sandbox serving {sb.base_url} (SANDBOX MODE); DAGSTER_HOME={env['DAGSTER_HOME']}"
-        )
-        loaded = load_sandbox_inputs(sb, seed, size, Path(env["KSCOPE_DUCKDB_PATH"]))
-        click.echo("Loaded Kscope inputs: " + ", ".join(f"{t} {n:,}" for t, n in loaded.items()))
-        click.echo(f"Dagster UI: http://127.0.0.1:{port}")
-        command = [
-            sys.executable,
-            "-m",
-            "dagster",
-            "dev",
-            "-w",
-            str(PROJECT_ROOT / "workspace.yaml"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ]
-        process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True)
-        try:
-            process.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
+@click.command("sandbox-inputs")
+@click.option("--seed", default=7, show_default=True, help="Sandbox organization seed.")
+@click.option("--size", default="small", show_default=True, type=click.Choice(SIZES))
+@click.option("--out", "out_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for dev_tokens.csv, gateway_costs.csv and engineers.csv.")
+def sandbox_inputs_command(seed: int, size: str, out_dir: Path) -> None:
+    """Write the sandbox organization's Kscope inputs as CSV files for `load-inputs`."""
+    paths = write_sandbox_inputs(seed, size, out_dir)
+    for kind, path in paths.items():
+        click.echo(f"{kind}: {path}")

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import dagster as dg
 
-from kscope_openai_pipeline.defs import settings
+from kscope_openai_pipeline import settings
 
 daily_partitions = dg.DailyPartitionsDefinition(
     start_date=settings.first_day().isoformat(),

@@ -1,7 +1,7 @@
 """What each usage family (and costs) accepts and returns, from the official spec.
 
 Why a table: group_by values, filters and result fields differ per family
-(../shared/reference/openai-admin-api.md section 5); keeping them as data means one
+(docs/admin-api.md, usage); keeping them as data means one
 aggregation engine serves all ten families and the costs endpoint, and a test can walk
 the table instead of hard-coding ten copies.
 """

@@ -15,6 +15,9 @@ Conventions for every function:
   nano-dollars of each row); counts are Python ints.
 - Only days/groups that have at least one row appear (absence means zero), like the
   warehouse tables.
+
+One unit, though long: every definition the sightlines reproduce is here, side by side,
+so that a reader can compare a SQL file with its plain-Python twin in one place.
 """
 
 from __future__ import annotations

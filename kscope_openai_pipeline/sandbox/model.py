@@ -9,7 +9,6 @@ Money is `Decimal` (USD, at most 9 decimal places) so that totals are exact.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import pandas as pd
 
@@ -170,7 +169,7 @@ class SyntheticOrg:
     JSON strings is decided by the server (deterministically), not marked here.
 
     The Kscope side: `dev_tokens`, `gateway_costs`, `engineers` are DataFrames in the
-    shapes of the `kscope.*` tables of ../shared/design.md.
+    shapes of the warehouse's `kscope.*` tables (README, Tables).
     """
 
     seed: int
@@ -193,8 +192,3 @@ class SyntheticOrg:
     engineers: pd.DataFrame
     admin_key: str = "sk-admin-sandbox-0000000000000000"
     extra: dict[str, object] = field(default_factory=dict)
-
-
-def decimal_usd(value: str | int | Decimal) -> Decimal:
-    """Round a dollar amount to the 9 decimal places the warehouse keeps."""
-    return Decimal(value).quantize(Decimal("0.000000001"))

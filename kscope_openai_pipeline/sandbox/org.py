@@ -12,6 +12,10 @@ new part never shifts the others. No wall clock, no `hash()`, no set iteration o
 
 The organization is cached (`functools.lru_cache`): callers share one object and must not
 mutate it.
+
+One unit, though long: the organization's people, projects, keys and their timeline are
+drawn from one seeded sequence, and splitting the draws across modules would make the
+order of draws (and so every generated value) depend on import structure.
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ this module decides what they did and what it cost.
 Shapes produced (see `model.SyntheticOrg`): one DataFrame per usage family, one row per
 usage event at minute resolution (`ts`), and one costs DataFrame with one row per
 (day, project_id, line_item, api_key_id).
+
+One unit, though long: the usage events and the costs priced from them share integer
+codes and one vectorized pipeline; split, the codes would have to cross module lines as
+loose arrays.
 """
 
 from __future__ import annotations

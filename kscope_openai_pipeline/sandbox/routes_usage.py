@@ -2,8 +2,8 @@
 
 Why here: both endpoints share the page contract (`start_time` required, `limit` counts
 buckets, `next_page` bound to the query, empty buckets kept, partial first bucket) and
-differ only in their parameters and result shape. Rules come from
-../shared/reference/openai-admin-api.md sections 5, 6 and 8.
+differ only in their parameters and result shape. The rules are written down in
+docs/admin-api.md (usage, costs and the known quirks).
 """
 
 from __future__ import annotations

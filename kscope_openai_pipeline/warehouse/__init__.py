@@ -16,12 +16,13 @@ from kscope_openai_pipeline.warehouse.ddl import (
     check_database_name,
     checked_table,
     ddl_files,
+    default_models,
     ensure_schema,
-    register_ddl,
     table_columns,
 )
 from kscope_openai_pipeline.warehouse.frames import insert_frame, read_frame, read_table, to_arrow
 from kscope_openai_pipeline.warehouse.publish import PublishResult, open_analyst, publish
+from kscope_openai_pipeline.warehouse.records import records_frame
 from kscope_openai_pipeline.warehouse.tx import transaction
 from kscope_openai_pipeline.warehouse.validation import (
     Problem,
@@ -49,6 +50,7 @@ __all__ = [
     "disconnect",
     "conform",
     "ddl_files",
+    "default_models",
     "duplicate_grain",
     "ensure_schema",
     "insert_frame",
@@ -56,7 +58,7 @@ __all__ = [
     "publish",
     "read_frame",
     "read_table",
-    "register_ddl",
+    "records_frame",
     "replace_table",
     "replace_window",
     "replace_window_streaming",

@@ -16,35 +16,24 @@ from pathlib import Path
 import duckdb
 import pandera.pandas as pa
 
+from kscope_openai_pipeline.schemas import kscope, openai
 from kscope_openai_pipeline.schemas.base import column_names, table_name
 from kscope_openai_pipeline.warehouse.tx import transaction
 
 #: Folder of the openai.* and kscope.* DDL.
 SQL_DIR = Path(__file__).parent / "sql"
 
-#: Extra DDL files or folders registered by other modules (e.g. the sightlines tables);
-#: `ensure_schema` runs them after the built-in files.
-_REGISTERED_DDL: list[Path] = []
-
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
-
-
-def register_ddl(*paths: str | Path) -> None:
-    """Add DDL files (or folders of `*.sql`) that every `ensure_schema` call also runs."""
-    for path in paths:
-        resolved = Path(path).resolve()
-        if resolved not in _REGISTERED_DDL:
-            _REGISTERED_DDL.append(resolved)
 
 
 def ddl_files(extra_ddl: Iterable[str | Path] = ()) -> list[Path]:
     """The DDL files `ensure_schema` runs, in order.
 
-    Built-in files are sorted by name (`00_schemas.sql` first), then registered and `extra`
-    paths in the order given; a folder stands for its `*.sql` files sorted by name.
+    Built-in files are sorted by name (`00_schemas.sql` first), then `extra` paths in the
+    order given; a folder stands for its `*.sql` files sorted by name.
     """
     files = sorted(SQL_DIR.glob("*.sql"))
-    for path in [*_REGISTERED_DDL, *(Path(p) for p in extra_ddl)]:
+    for path in (Path(p) for p in extra_ddl):
         if path.is_dir():
             files.extend(sorted(path.glob("*.sql")))
         elif path.is_file():
@@ -60,8 +49,6 @@ def ddl_files(extra_ddl: Iterable[str | Path] = ()) -> list[Path]:
 
 def default_models() -> list[type[pa.DataFrameModel]]:
     """The models whose descriptions become column comments by default (openai.*, kscope.*)."""
-    from kscope_openai_pipeline.schemas import kscope, openai
-
     return [*openai.MODELS, *kscope.MODELS]
 
 

@@ -15,13 +15,12 @@ from pathlib import Path
 import pytest
 
 from kscope_openai_pipeline.defs.partitions import daily_partitions
-from kscope_openai_pipeline.defs.resources import build_resources
+from kscope_openai_pipeline.defs.resources.definitions import build_resources
 from kscope_openai_pipeline.demo import sandbox_environment
 from kscope_openai_pipeline.sandbox import ground_truth as gt
 from kscope_openai_pipeline.sandbox.server import Sandbox
 from kscope_openai_pipeline.warehouse import connection
-
-from .support import Pipeline
+from kscope_openai_pipeline_tests.helpers.pipeline import Pipeline
 
 
 def pipeline_env(sb: Sandbox, db_path: Path) -> dict[str, str]:

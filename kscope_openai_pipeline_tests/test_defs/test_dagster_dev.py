@@ -9,9 +9,7 @@ daemon's 30 s tick, once to submit the run and once to mark the backfill complet
 
 from __future__ import annotations
 
-import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +18,7 @@ import pytest
 
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.sandbox.server import Sandbox
-from kscope_openai_pipeline_tests.helpers.processes import dagster_dev, free_port
-
-from .subprocesses import child_environment
-from .support import (
+from kscope_openai_pipeline_tests.helpers.pipeline import (
     DAILY_KEYS,
     RANGE_END_TAG,
     RANGE_START_TAG,
@@ -36,6 +31,14 @@ from .support import (
     query,
     requests_per_path,
     stored_usage,
+)
+from kscope_openai_pipeline_tests.helpers.processes import (
+    FINISHED,
+    WORKSPACE,
+    child_environment,
+    dagster_dev,
+    free_port,
+    wait_for,
 )
 
 LAUNCH_BACKFILL = """
@@ -60,37 +63,6 @@ query BackfillStatus($id: String!) {
   }
 }
 """
-WORKSPACE = """
-{
-  workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } }
-  repositoriesOrError {
-    ... on RepositoryConnection {
-      nodes {
-        schedules { name scheduleState { status } }
-        sensors { name sensorState { status } }
-      }
-    }
-  }
-}
-"""
-FINISHED = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
-
-
-def wait_for(what: str, probe: Callable[[], Any], timeout: float, process: subprocess.Popen):
-    """Poll `probe` until it returns something truthy; fail early if dagster dev died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"dagster dev exited ({process.returncode}) before {what}"
-        try:
-            value = probe()
-        except httpx.HTTPError:
-            value = None
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_backfill_of_ten_partitions_through_graphql(

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from pathlib import Path
-
 import dagster as dg
 import pytest
 
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.definitions import defs
-from kscope_openai_pipeline.defs import operations
 from kscope_openai_pipeline.defs.failures import permanent_failures_are_final
 from kscope_openai_pipeline.defs.openai.inventory import inventory_assets
 from kscope_openai_pipeline.defs.partitions import daily_partitions
-from kscope_openai_pipeline.defs.resources import build_resources
-from kscope_openai_pipeline.defs.sightlines import compute as sightlines_compute
 from kscope_openai_pipeline.openai_admin import (
     AdminApiBadRequest,
     AdminApiRetryExhausted,
 )
-
-from .support import RANGE_END_TAG, RANGE_START_TAG
+from kscope_openai_pipeline.sightlines import runner as sightlines_runner
 
 ASSET_GRAPH = defs.resolve_asset_graph()
 ALL_KEYS = sorted(ASSET_GRAPH.get_all_asset_keys())
@@ -51,7 +44,7 @@ def ddl_columns(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tupl
     """(column, type) of every warehouse table, as the DDL creates them in a fresh file."""
     conn = warehouse.connect(tmp_path_factory.mktemp("ddl") / "kscope.duckdb")
     try:
-        warehouse.ensure_schema(conn, [sightlines_compute.DDL_FILE])
+        warehouse.ensure_schema(conn, [sightlines_runner.DDL_FILE])
         tables = conn.execute(
             "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
             "WHERE database_name = current_database()"
@@ -92,56 +85,6 @@ def test_ingestion_assets_are_partitioned_pooled_and_retried_as_designed() -> No
         )
 
 
-def test_schedule_and_sensor_exist_and_run_by_default() -> None:
-    schedule = defs.resolve_schedule_def("daily_refresh")
-    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "UTC")
-    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
-    assert schedule.job_name == "daily_refresh_job"
-    sensor = defs.resolve_sensor_def("publish_analyst_copy")
-    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
-    assert isinstance(sensor, dg.RunStatusSensorDefinition)
-    refresh = defs.resolve_job_def("daily_refresh_job")
-    groups = {ASSET_GRAPH.get(k).group_name for k in refresh.asset_layer.selected_asset_keys}
-    assert groups == {"openai_inventory", "openai_daily", "sightlines"}
-
-
-@pytest.mark.parametrize(
-    ("today", "restatement_days", "window"),
-    [
-        (date(2026, 11, 26), 3, (date(2026, 11, 22), date(2026, 11, 25))),
-        (date(2026, 3, 1), 3, (date(2026, 2, 25), date(2026, 2, 28))),
-        (date(2026, 1, 1), 0, (date(2025, 12, 31), date(2025, 12, 31))),
-        (date(2025, 1, 3), 3, (date(2025, 1, 1), date(2025, 1, 2))),  # clipped to first day
-    ],
-)
-def test_refresh_window(
-    today: date, restatement_days: int, window: tuple[date, date], monkeypatch
-) -> None:
-    monkeypatch.setenv("KSCOPE_FIRST_DAY", "2025-01-01")
-    assert operations.refresh_window(today, restatement_days) == window
-
-
-def test_schedule_tick_requests_yesterday_and_the_restatement_window(monkeypatch) -> None:
-    monkeypatch.setenv("KSCOPE_FIRST_DAY", "2025-01-01")
-    monkeypatch.setenv("KSCOPE_RESTATEMENT_DAYS", "5")
-    tick = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
-    context = dg.build_schedule_context(scheduled_execution_time=tick)
-    request = operations.daily_refresh(context)
-    assert isinstance(request, dg.RunRequest)
-    assert request.run_key == "daily-refresh-2026-11-26"
-    assert request.tags == {RANGE_START_TAG: "2026-11-20", RANGE_END_TAG: "2026-11-25"}
-    assert daily_partitions.has_partition_key("2026-11-20")
-
-
-def test_schedule_tick_on_the_first_partition_day_skips(monkeypatch) -> None:
-    """Yesterday is before the first partition: nothing to do (not an inverted range)."""
-    monkeypatch.setenv("KSCOPE_FIRST_DAY", "2026-11-26")
-    context = dg.build_schedule_context(
-        scheduled_execution_time=datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
-    )
-    assert isinstance(operations.daily_refresh(context), dg.SkipReason)
-
-
 def test_only_permanent_failures_are_final() -> None:
     """A bad request fails for good; exhausted retries stay retryable by the RetryPolicy."""
     with pytest.raises(dg.Failure) as failure, permanent_failures_are_final():
@@ -154,18 +97,3 @@ def test_only_permanent_failures_are_final() -> None:
         raise AdminApiRetryExhausted(
             "gave up", endpoint="/organization/costs", attempts=6, last_status=429
         )
-
-
-def test_a_missing_admin_key_fails_the_run_naming_the_variable(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("OPENAI_ADMIN_KEY", raising=False)
-    monkeypatch.delenv("KSCOPE_SANDBOX", raising=False)
-    monkeypatch.setenv("KSCOPE_DUCKDB_PATH", str(tmp_path / "kscope.duckdb"))
-    with pytest.raises(dg.DagsterInvalidConfigError, match='"OPENAI_ADMIN_KEY" which is not set'):
-        dg.materialize(
-            inventory_assets[:1],
-            resources=build_resources(),
-            instance=dg.DagsterInstance.ephemeral(),
-        )
-    assert not (tmp_path / "kscope.duckdb").exists()

@@ -36,7 +36,8 @@ from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.defs.openai.daily import daily_assets
 from kscope_openai_pipeline.defs.openai.inventory import inventory_assets, organization
 from kscope_openai_pipeline.defs.partitions import daily_partitions
-from kscope_openai_pipeline.defs.resources import OpenAIAdminResource, build_resources
+from kscope_openai_pipeline.defs.resources.definitions import build_resources
+from kscope_openai_pipeline.defs.resources.openai_admin import OpenAIAdminResource
 from kscope_openai_pipeline.sandbox.server import Sandbox
 from kscope_openai_pipeline.schemas import openai as openai_models
 from kscope_openai_pipeline.schemas.base import column_names

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from kscope_openai_pipeline.defs.sightlines import compute
+from kscope_openai_pipeline import sightlines
 from kscope_openai_pipeline.sandbox import ground_truth as gt
 from kscope_openai_pipeline.sandbox.model import SyntheticOrg
 from kscope_openai_pipeline.sandbox.org import build_org
@@ -36,7 +36,7 @@ def template_db(org: SyntheticOrg, tmp_path_factory: pytest.TempPathFactory) -> 
     """The warehouse as ingestion would leave it for the small org (openai.* and kscope.*)."""
     path = tmp_path_factory.mktemp("template") / "small.duckdb"
     conn = duckdb.connect(str(path))
-    compute.ensure_sightlines_schema(conn)
+    sightlines.ensure_sightlines_schema(conn)
     fill_from_org(conn, org)
     conn.close()
     return path
@@ -58,20 +58,20 @@ def rules(org: SyntheticOrg) -> gt.MatchRules:
 
 
 @pytest.fixture(scope="session")
-def params(rules: gt.MatchRules) -> compute.SightlineParams:
+def params(rules: gt.MatchRules) -> sightlines.SightlineParams:
     """The default rules, with the sandbox org's domain alias (corp.io -> corp.com)."""
-    return compute.SightlineParams(as_of=AS_OF, domain_aliases=rules.domain_aliases)
+    return sightlines.SightlineParams(as_of=AS_OF, domain_aliases=rules.domain_aliases)
 
 
 @pytest.fixture(scope="session")
 def computed_db(
-    template_db: Path, params: compute.SightlineParams, tmp_path_factory: pytest.TempPathFactory
+    template_db: Path, params: sightlines.SightlineParams, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """The template warehouse with all four sightlines computed (read-only use)."""
     path = tmp_path_factory.mktemp("computed") / "small.duckdb"
     shutil.copy(template_db, path)
     connection = duckdb.connect(str(path))
-    compute.compute_all(connection, params)
+    sightlines.compute_all(connection, params)
     connection.close()
     return path
 

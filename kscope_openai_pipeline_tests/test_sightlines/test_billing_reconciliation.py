@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import duckdb
 import pandas as pd
 
-from kscope_openai_pipeline.defs.sightlines import compute
+from kscope_openai_pipeline import sightlines
 from kscope_openai_pipeline.sandbox import ground_truth as gt
 from kscope_openai_pipeline.sandbox.model import SyntheticOrg
 from kscope_openai_pipeline.schemas import sightlines as models
@@ -101,11 +101,11 @@ def test_bypass_explained_is_the_unregistered_keys_billed_spend(
 
 
 def test_other_tolerances_equal_the_ground_truth(
-    conn: duckdb.DuckDBPyConnection, org: SyntheticOrg, params: compute.SightlineParams
+    conn: duckdb.DuckDBPyConnection, org: SyntheticOrg, params: sightlines.SightlineParams
 ) -> None:
     wide = dataclasses.replace(params, tolerance_pct=Decimal("0.05"), tolerance_usd=Decimal("1"))
-    compute.compute_gateway_bypass(conn, wide)
-    compute.compute_billing_reconciliation(conn, wide)
+    sightlines.compute_all(conn, wide, [sightlines.GATEWAY_BYPASS])
+    sightlines.compute_all(conn, wide, [sightlines.BILLING_RECONCILIATION])
     expected = gt.reconciliation(
         org,
         org.start_day,
@@ -123,11 +123,11 @@ def test_other_tolerances_equal_the_ground_truth(
 
 
 def test_without_gateway_data_every_row_says_not_deployed(
-    tmp_path, org: SyntheticOrg, params: compute.SightlineParams
+    tmp_path, org: SyntheticOrg, params: sightlines.SightlineParams
 ) -> None:
     conn = duckdb.connect(str(tmp_path / "w.duckdb"))
     fill_from_org(conn, org, with_gateway=False)
-    compute.compute_all(conn, params)
+    sightlines.compute_all(conn, params)
     no_gateway = dataclasses.replace(org, gateway_costs=org.gateway_costs.iloc[0:0])
     expected = gt.reconciliation(no_gateway, org.start_day, org.end_day)
     table = _recon(conn)
@@ -139,12 +139,14 @@ def test_without_gateway_data_every_row_says_not_deployed(
 
 
 def test_a_range_reconciles_only_its_days(
-    conn: duckdb.DuckDBPyConnection, org: SyntheticOrg, params: compute.SightlineParams
+    conn: duckdb.DuckDBPyConnection, org: SyntheticOrg, params: sightlines.SightlineParams
 ) -> None:
     start, end = dt.date(2026, 11, 1), dt.date(2026, 11, 7)
     ranged = dataclasses.replace(params, recon_start=start, recon_end=end)
-    compute.compute_gateway_bypass(conn, ranged)
-    result = compute.compute_billing_reconciliation(conn, ranged)
+    sightlines.compute_all(conn, ranged, [sightlines.GATEWAY_BYPASS])
+    result = sightlines.compute_all(conn, ranged, [sightlines.BILLING_RECONCILIATION])[
+        sightlines.BILLING_RECONCILIATION
+    ]
     table = _recon(conn)
     assert set(table["recon_date"]) == {start + dt.timedelta(days=i) for i in range(7)}
     expected = gt.reconciliation(org, start, end + dt.timedelta(days=1))

@@ -5,14 +5,15 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from kscope_openai_pipeline.defs.sightlines import checks, compute
+from kscope_openai_pipeline import sightlines
+from kscope_openai_pipeline.sightlines import checks
 
 
 @pytest.fixture
 def sightlines_db(
-    conn: duckdb.DuckDBPyConnection, params: compute.SightlineParams
+    conn: duckdb.DuckDBPyConnection, params: sightlines.SightlineParams
 ) -> duckdb.DuckDBPyConnection:
-    compute.compute_all(conn, params)
+    sightlines.compute_all(conn, params)
     return conn
 
 

@@ -10,16 +10,16 @@ import duckdb
 import pandas as pd
 import pytest
 
-from kscope_openai_pipeline.defs.sightlines import compute
+from kscope_openai_pipeline import sightlines
 from kscope_openai_pipeline.warehouse import read_table
 
 from .conftest import AS_OF
 
 TABLES = [
-    compute.SEAT_ALLOCATION,
-    compute.GATEWAY_BYPASS,
-    compute.BILLING_RECONCILIATION,
-    compute.SEAT_GOVERNANCE,
+    sightlines.SEAT_ALLOCATION,
+    sightlines.GATEWAY_BYPASS,
+    sightlines.BILLING_RECONCILIATION,
+    sightlines.SEAT_GOVERNANCE,
 ]
 
 
@@ -33,17 +33,17 @@ def _assert_same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None
 
 
 def test_compute_all_writes_every_table_and_is_idempotent(
-    conn: duckdb.DuckDBPyConnection, params: compute.SightlineParams
+    conn: duckdb.DuckDBPyConnection, params: sightlines.SightlineParams
 ) -> None:
-    first = compute.compute_all(conn, params)
+    first = sightlines.compute_all(conn, params)
     assert {t: r.rows for t, r in first.items()} == {
-        compute.SEAT_ALLOCATION: 4323,
-        compute.GATEWAY_BYPASS: 58,
-        compute.BILLING_RECONCILIATION: 961 + 120,
-        compute.SEAT_GOVERNANCE: 43,
+        sightlines.SEAT_ALLOCATION: 4323,
+        sightlines.GATEWAY_BYPASS: 58,
+        sightlines.BILLING_RECONCILIATION: 961 + 120,
+        sightlines.SEAT_GOVERNANCE: 43,
     }
     before = _snapshot(conn)
-    again = compute.compute_all(conn, params)
+    again = sightlines.compute_all(conn, params)
     assert {t: r.rows for t, r in again.items()} == {t: r.rows for t, r in first.items()}
     _assert_same(before, _snapshot(conn))
 
@@ -51,76 +51,76 @@ def test_compute_all_writes_every_table_and_is_idempotent(
 def test_default_as_of_is_the_last_stored_day(
     conn: duckdb.DuckDBPyConnection, tmp_path
 ) -> None:
-    assert compute.default_as_of(conn) == AS_OF
+    assert sightlines.default_as_of(conn) == AS_OF
     empty = duckdb.connect(str(tmp_path / "empty.duckdb"))
-    compute.ensure_sightlines_schema(empty)
-    assert compute.default_as_of(empty) is None
+    sightlines.ensure_sightlines_schema(empty)
+    assert sightlines.default_as_of(empty) is None
     empty.close()
 
 
 def test_a_failing_sightline_keeps_its_previous_rows(
-    conn: duckdb.DuckDBPyConnection, params: compute.SightlineParams
+    conn: duckdb.DuckDBPyConnection, params: sightlines.SightlineParams
 ) -> None:
-    compute.compute_all(conn, params)
+    sightlines.compute_all(conn, params)
     before = _snapshot(conn)
     conn.execute("ALTER TABLE openai.users RENAME COLUMN added_at TO joined")
-    with pytest.raises(compute.SightlineError, match="previous rows kept"):
-        compute.compute_seat_allocation(conn, params)
+    with pytest.raises(sightlines.SightlineError, match="previous rows kept"):
+        sightlines.compute_all(conn, params, [sightlines.SEAT_ALLOCATION])
     _assert_same(before, _snapshot(conn))
 
 
 def test_a_broken_grain_is_refused_and_the_previous_rows_stay(
-    conn: duckdb.DuckDBPyConnection, params: compute.SightlineParams
+    conn: duckdb.DuckDBPyConnection, params: sightlines.SightlineParams
 ) -> None:
     """A key listed twice in openai.api_keys would make two bypass rows: refused."""
-    compute.compute_all(conn, params)
+    sightlines.compute_all(conn, params)
     before = _snapshot(conn)
     conn.execute(
         "INSERT INTO openai.api_keys SELECT * FROM openai.api_keys "
         "WHERE key_kind = 'project' LIMIT 1"
     )
-    with pytest.raises(compute.SightlineError, match="1 duplicated grain keys"):
-        compute.compute_gateway_bypass(conn, params)
+    with pytest.raises(sightlines.SightlineError, match="1 duplicated grain keys"):
+        sightlines.compute_all(conn, params, [sightlines.GATEWAY_BYPASS])
     _assert_same(before, _snapshot(conn))
 
 
 def test_compute_all_is_all_or_nothing(
-    conn: duckdb.DuckDBPyConnection, params: compute.SightlineParams
+    conn: duckdb.DuckDBPyConnection, params: sightlines.SightlineParams
 ) -> None:
     """Governance fails last: the bypass table, which would have changed, is kept too."""
-    compute.compute_all(conn, params)
+    sightlines.compute_all(conn, params)
     before = _snapshot(conn)
     conn.execute("DELETE FROM kscope.dev_tokens")  # every key would become a bypass
     conn.execute("ALTER TABLE kscope.engineers RENAME COLUMN aliases TO other_addresses")
-    with pytest.raises(compute.SightlineError):
-        compute.compute_all(conn, params)
+    with pytest.raises(sightlines.SightlineError):
+        sightlines.compute_all(conn, params)
     _assert_same(before, _snapshot(conn))
-    assert set(before[compute.GATEWAY_BYPASS]["status"]) != {"bypass_active", "bypass_dormant"}
+    assert set(before[sightlines.GATEWAY_BYPASS]["status"]) != {"bypass_active", "bypass_dormant"}
 
 
 def test_summaries_carry_the_headline_numbers(
-    conn: duckdb.DuckDBPyConnection, params: compute.SightlineParams
+    conn: duckdb.DuckDBPyConnection, params: sightlines.SightlineParams
 ) -> None:
-    results = compute.compute_all(conn, params)
-    bypass = results[compute.GATEWAY_BYPASS].summary
+    results = sightlines.compute_all(conn, params)
+    bypass = results[sightlines.GATEWAY_BYPASS].summary
     assert (bypass["bypass_keys"], bypass["dormant_keys"], bypass["registered_keys"]) == (3, 4, 48)
-    recon = results[compute.BILLING_RECONCILIATION].summary
+    recon = results[sightlines.BILLING_RECONCILIATION].summary
     assert Decimal(recon["gap_usd"]) == Decimal(recon["billed_usd"]) - Decimal(
         recon["metered_usd"]
     )
     assert recon["days"] == 30
-    governance = results[compute.SEAT_GOVERNANCE].summary
+    governance = results[sightlines.SEAT_GOVERNANCE].summary
     assert governance["unattributed_by_reason"] == {"engineer_departed": 2, "no_registry_match": 5}
     assert all("markdown" in r.summary and "headline" in r.summary for r in results.values())
 
 
 def test_parameters_are_checked() -> None:
     with pytest.raises(ValueError, match="window_days"):
-        compute.SightlineParams(as_of=AS_OF, window_days=0)
+        sightlines.SightlineParams(as_of=AS_OF, window_days=0)
     with pytest.raises(ValueError, match="negative"):
-        compute.SightlineParams(as_of=AS_OF, tolerance_pct=Decimal("-0.01"))
+        sightlines.SightlineParams(as_of=AS_OF, tolerance_pct=Decimal("-0.01"))
     with pytest.raises(ValueError, match="pattern"):
-        compute.SightlineParams(as_of=AS_OF, subscription_patterns=())
-    params = compute.SightlineParams(as_of=AS_OF, window_days=7)
+        sightlines.SightlineParams(as_of=AS_OF, subscription_patterns=())
+    params = sightlines.SightlineParams(as_of=AS_OF, window_days=7)
     assert params.window_start == dt.date(2026, 11, 19)
     assert dataclasses.replace(params, window_days=1).window_start == AS_OF

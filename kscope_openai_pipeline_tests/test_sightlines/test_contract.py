@@ -8,12 +8,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from kscope_openai_pipeline.defs.sightlines import compute
+from kscope_openai_pipeline import sightlines
 from kscope_openai_pipeline.schemas import sightlines as models
 from kscope_openai_pipeline.schemas.base import grain, sql_type, table_name, table_schema_columns
+from kscope_openai_pipeline.sightlines import runner
 from kscope_openai_pipeline.warehouse import table_columns
 
-SELECTS = sorted(p for p in compute.SQL_DIR.glob("*.sql") if p != compute.DDL_FILE)
+SELECTS = sorted(p for p in runner.SQL_DIR.glob("*.sql") if p != runner.DDL_FILE)
 KEYWORDS = (
     "select", "from", "where", "group by", "order by", "join", "left join", "anti join",
     "semi join", "with", "union all", "case", "when", "then", "else", "end", "as", "on",
@@ -25,7 +26,7 @@ KEYWORDS = (
 @pytest.fixture
 def db(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     conn = duckdb.connect(str(tmp_path / "w.duckdb"))
-    compute.ensure_sightlines_schema(conn)
+    sightlines.ensure_sightlines_schema(conn)
     yield conn
     conn.close()
 
@@ -56,18 +57,18 @@ def test_the_selects_produce_exactly_the_table_columns(db: duckdb.DuckDBPyConnec
     """Each SELECT's output names are the table's (INSERT ... BY NAME relies on it)."""
     import datetime as dt
 
-    params = compute.SightlineParams(as_of=dt.date(2026, 1, 31))
-    values = compute._values(params, params.window_start, params.as_of)
-    db.execute("CREATE TEMP TABLE key_daily_costs AS " + compute.load_sql("api_key_daily_costs"),
-               compute._bind(compute.load_sql("api_key_daily_costs"), values))
+    params = sightlines.SightlineParams(as_of=dt.date(2026, 1, 31))
+    values = runner._values(params, params.window_start, params.as_of)
+    db.execute("CREATE TEMP TABLE key_daily_costs AS " + runner.load_sql("api_key_daily_costs"),
+               runner._bind(runner.load_sql("api_key_daily_costs"), values))
     for model in models.MODELS:
         name = table_name(model).split(".")[1]
-        sql = compute.load_sql(name)
-        cursor = db.execute(sql, compute._bind(sql, values))
+        sql = runner.load_sql(name)
+        cursor = db.execute(sql, runner._bind(sql, values))
         assert [d[0] for d in cursor.description] == [c for c, _, _ in table_schema_columns(model)]
 
 
-@pytest.mark.parametrize("path", [*SELECTS, compute.DDL_FILE], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [*SELECTS, runner.DDL_FILE], ids=lambda p: p.name)
 def test_sql_keywords_are_upper_case(path: Path) -> None:
     code = "\n".join(line.split("--", 1)[0] for line in path.read_text().splitlines())
     code = re.sub(r"'[^']*'", "''", code)  # string literals may say anything

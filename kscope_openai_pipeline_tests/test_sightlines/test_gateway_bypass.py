@@ -10,10 +10,11 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from kscope_openai_pipeline.defs.sightlines import compute
+from kscope_openai_pipeline import sightlines
 from kscope_openai_pipeline.sandbox import ground_truth as gt
 from kscope_openai_pipeline.sandbox.model import SyntheticOrg
 from kscope_openai_pipeline.schemas import sightlines as models
+from kscope_openai_pipeline.sightlines import runner
 from kscope_openai_pipeline.warehouse import read_table, validate
 from kscope_openai_pipeline_tests.helpers.fill_from_org import fill_from_org
 
@@ -109,10 +110,11 @@ def test_inventory_columns_come_from_the_listed_keys(
 def test_other_windows_equal_the_ground_truth(
     conn: duckdb.DuckDBPyConnection,
     org: SyntheticOrg,
-    params: compute.SightlineParams,
+    params: sightlines.SightlineParams,
     window_days: int,
 ) -> None:
-    compute.compute_gateway_bypass(conn, dataclasses.replace(params, window_days=window_days))
+    windowed = dataclasses.replace(params, window_days=window_days)
+    sightlines.compute_all(conn, windowed, [sightlines.GATEWAY_BYPASS])
     table = _bypass(conn)
     assert dict(zip(table["api_key_id"], table["status"], strict=True)) == gt.bypass_keys(
         org, AS_OF, window_days
@@ -124,12 +126,14 @@ def test_other_windows_equal_the_ground_truth(
 
 
 def test_without_per_key_costs_the_cost_is_allocated_by_token_share(
-    tmp_path, org: SyntheticOrg, params: compute.SightlineParams
+    tmp_path, org: SyntheticOrg, params: sightlines.SightlineParams
 ) -> None:
     """No openai.api_key_costs at all (a crawl before 2025-12-06): every day is allocated."""
     conn = duckdb.connect(str(tmp_path / "w.duckdb"))
     fill_from_org(conn, org, with_api_key_costs=False)
-    result = compute.compute_gateway_bypass(conn, params)
+    result = sightlines.compute_all(conn, params, [sightlines.GATEWAY_BYPASS])[
+        sightlines.GATEWAY_BYPASS
+    ]
     table = _bypass(conn)
     window = {params.window_start + dt.timedelta(days=i) for i in range(30)}
     allocated = allocated_key_costs(org, window)
@@ -147,13 +151,13 @@ def test_without_per_key_costs_the_cost_is_allocated_by_token_share(
 
 
 def test_a_window_straddling_the_per_key_floor_is_mixed(
-    tmp_path, org: SyntheticOrg, params: compute.SightlineParams
+    tmp_path, org: SyntheticOrg, params: sightlines.SightlineParams
 ) -> None:
     """Per-key costs from the window's 21st day on: billed after, allocated before."""
     floor = params.window_start + dt.timedelta(days=20)
     conn = duckdb.connect(str(tmp_path / "w.duckdb"))
     fill_from_org(conn, org, api_key_costs_floor=floor)
-    compute.compute_gateway_bypass(conn, params)
+    sightlines.compute_all(conn, params, [sightlines.GATEWAY_BYPASS])
     table = _bypass(conn)
     before = {params.window_start + dt.timedelta(days=i) for i in range(20)}
     allocated = allocated_key_costs(org, before)
@@ -169,15 +173,15 @@ def test_a_window_straddling_the_per_key_floor_is_mixed(
 
 
 def test_key_daily_costs_per_day_equal_the_oracle(
-    tmp_path, org: SyntheticOrg, params: compute.SightlineParams
+    tmp_path, org: SyntheticOrg, params: sightlines.SightlineParams
 ) -> None:
     """The building block itself (TEMP key_daily_costs): each day's allocated total."""
     conn = duckdb.connect(str(tmp_path / "w.duckdb"))
     fill_from_org(conn, org, with_api_key_costs=False)
-    compute.ensure_sightlines_schema(conn)
-    sql = compute.load_sql("api_key_daily_costs")
-    values = compute._values(params, params.window_start, params.as_of)
-    conn.execute(f"CREATE TEMP TABLE k AS {sql}", compute._bind(sql, values))
+    sightlines.ensure_sightlines_schema(conn)
+    sql = runner.load_sql("api_key_daily_costs")
+    values = runner._values(params, params.window_start, params.as_of)
+    conn.execute(f"CREATE TEMP TABLE k AS {sql}", runner._bind(sql, values))
     per_day = dict(
         conn.execute("SELECT cost_date, SUM(cost_usd) FROM k GROUP BY ALL").fetchall()
     )

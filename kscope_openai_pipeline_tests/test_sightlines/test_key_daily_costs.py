@@ -13,15 +13,16 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from kscope_openai_pipeline.defs.sightlines import compute
+from kscope_openai_pipeline import sightlines
+from kscope_openai_pipeline.sightlines import runner
 
 DAY = dt.date(2025, 11, 1)
 
 
 def _key_costs(conn: duckdb.DuckDBPyConnection, day: dt.date = DAY) -> dict[str, Decimal]:
-    params = compute.SightlineParams(as_of=day)
-    sql = compute.load_sql("api_key_daily_costs")
-    rows = conn.execute(sql, compute._bind(sql, compute._values(params, day, day))).fetchall()
+    params = sightlines.SightlineParams(as_of=day)
+    sql = runner.load_sql("api_key_daily_costs")
+    rows = conn.execute(sql, runner._bind(sql, runner._values(params, day, day))).fetchall()
     return {r[2]: r[3] for r in rows}
 
 
@@ -45,7 +46,7 @@ def _cost(conn: duckdb.DuckDBPyConnection, line: str, amount: str) -> None:
 @pytest.fixture
 def conn(tmp_path) -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect(str(tmp_path / "w.duckdb"))
-    compute.ensure_sightlines_schema(connection)
+    sightlines.ensure_sightlines_schema(connection)
     yield connection
     connection.close()
 

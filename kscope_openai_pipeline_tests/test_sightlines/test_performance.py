@@ -17,7 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from kscope_openai_pipeline.defs.sightlines import checks, compute
+from kscope_openai_pipeline import sightlines
+from kscope_openai_pipeline.sightlines import checks
 
 ROWS = 10_000_000
 AS_OF = dt.date(2026, 11, 25)
@@ -118,22 +119,22 @@ _GENERATE = [
 def test_all_sightlines_over_ten_million_usage_rows_within_ten_seconds(tmp_path: Path) -> None:
     path = tmp_path / "bench.duckdb"
     conn = duckdb.connect(str(path))
-    compute.ensure_sightlines_schema(conn)
+    sightlines.ensure_sightlines_schema(conn)
     for statement in _GENERATE:
         conn.execute(statement)
     conn.close()
     conn = duckdb.connect(str(path))  # cold start, like a Dagster run
     conn.execute("SET threads = 2")
-    params = compute.SightlineParams(as_of=AS_OF, domain_aliases=(("corp.io", "corp.com"),))
+    params = sightlines.SightlineParams(as_of=AS_OF, domain_aliases=(("corp.io", "corp.com"),))
     started = time.perf_counter()
-    results = compute.compute_all(conn, params)
+    results = sightlines.compute_all(conn, params)
     elapsed = time.perf_counter() - started
     assert conn.execute("SELECT COUNT(*) FROM openai.usage").fetchone()[0] == ROWS  # type: ignore[index]
     assert {t: r.rows for t, r in results.items()} == {
-        compute.SEAT_ALLOCATION: 346_326,
-        compute.GATEWAY_BYPASS: 3_000,
-        compute.BILLING_RECONCILIATION: 120_400,
-        compute.SEAT_GOVERNANCE: 1_500,
+        sightlines.SEAT_ALLOCATION: 346_326,
+        sightlines.GATEWAY_BYPASS: 3_000,
+        sightlines.BILLING_RECONCILIATION: 120_400,
+        sightlines.SEAT_GOVERNANCE: 1_500,
     }
     assert all(o.passed for o in checks.run_all(conn)), [o for o in checks.run_all(conn)]
     conn.close()

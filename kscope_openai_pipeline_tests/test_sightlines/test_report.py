@@ -10,16 +10,17 @@ from pathlib import Path
 
 import duckdb
 
-from kscope_openai_pipeline.defs.sightlines import compute, report
+from kscope_openai_pipeline import sightlines
 from kscope_openai_pipeline.sandbox import ground_truth as gt
 from kscope_openai_pipeline.sandbox.model import SyntheticOrg
+from kscope_openai_pipeline.sightlines import chart, summaries
 
 from .conftest import AS_OF
 
 ZERO = Decimal("0E-9")
 
 
-def _window_org_days(org: SyntheticOrg, params: compute.SightlineParams) -> dict:
+def _window_org_days(org: SyntheticOrg, params: sightlines.SightlineParams) -> dict:
     """Per window day: (billed, metered, status) by the documented organization-row rule."""
     end = AS_OF + dt.timedelta(days=1)
     billed = gt.cost_totals(org, params.window_start, end, include_subscriptions=False).per_day
@@ -41,7 +42,7 @@ def _window_org_days(org: SyntheticOrg, params: compute.SightlineParams) -> dict
 
 
 def test_headlines_state_the_ground_truth(
-    computed: duckdb.DuckDBPyConnection, org: SyntheticOrg, params: compute.SightlineParams
+    computed: duckdb.DuckDBPyConnection, org: SyntheticOrg, params: sightlines.SightlineParams
 ) -> None:
     statuses = gt.bypass_keys(org, AS_OF, 30)
     totals = gt.key_window_totals(org, AS_OF, 30)
@@ -54,10 +55,10 @@ def test_headlines_state_the_ground_truth(
     matched = sum(1 for _, _, s in days.values() if s == "matched")
     unattributed = gt.unattributed_members(org, gt.default_rules(org))
     departed = sum(1 for r in unattributed.values() if r == "engineer_departed")
-    lines = report.headlines(computed, params)
+    lines = summaries.headlines(computed, params)
     assert lines == [
-        f"3 keys bypass the gateway: {report.usd(bypass_cost)} in the last 30 days",
-        f"{report.usd(gap)} ({gap / billed:.1%}) of {report.usd(billed)} billed in the last "
+        f"3 keys bypass the gateway: {summaries.usd(bypass_cost)} in the last 30 days",
+        f"{summaries.usd(gap)} ({gap / billed:.1%}) of {summaries.usd(billed)} billed in the last "
         f"30 days went outside the gateway; {matched} of 30 days matched",
         f"7 of 43 members cannot be attributed to an engineer ({departed} engineer_departed, "
         f"{7 - departed} no_registry_match): $156.80 of seats in the last 30 days",
@@ -66,9 +67,9 @@ def test_headlines_state_the_ground_truth(
 
 
 def test_markdown_lists_the_top_bypass_keys_gap_days_and_members(
-    computed: duckdb.DuckDBPyConnection, org: SyntheticOrg, params: compute.SightlineParams
+    computed: duckdb.DuckDBPyConnection, org: SyntheticOrg, params: sightlines.SightlineParams
 ) -> None:
-    bypass = report.summarize_gateway_bypass(computed, params)
+    bypass = summaries.summarize_gateway_bypass(computed, params)
     statuses = gt.bypass_keys(org, AS_OF, 30)
     totals = gt.key_window_totals(org, AS_OF, 30)
     worst = max(
@@ -77,19 +78,19 @@ def test_markdown_lists_the_top_bypass_keys_gap_days_and_members(
     table_rows = [line for line in bypass["markdown"].splitlines() if line.startswith("| `")]
     assert table_rows[0].startswith(f"| `{worst}`")
     assert len(table_rows) == 10  # 3 active + 4 dormant + 3 revoked
-    recon = report.summarize_billing_reconciliation(computed, params)
+    recon = summaries.summarize_billing_reconciliation(computed, params)
     days = _window_org_days(org, params)
     biggest = max(days, key=lambda d: abs(days[d][0] - days[d][1]))
     assert recon["largest_gap_days"][0]["recon_date"] == biggest.isoformat()
     assert f"| {biggest.isoformat()} |" in recon["markdown"]
-    seats = report.summarize_seat_governance(computed, params)
+    seats = summaries.summarize_seat_governance(computed, params)
     for member_id in gt.unattributed_members(org, gt.default_rules(org)):
         assert f"`{member_id}`" in seats["markdown"]
 
 
 def test_headline_grammar_and_money_format(tmp_path: Path) -> None:
     conn = duckdb.connect(str(tmp_path / "one.duckdb"))
-    compute.ensure_sightlines_schema(conn)
+    sightlines.ensure_sightlines_schema(conn)
     conn.execute(
         """
         INSERT INTO sightlines.gateway_bypass (
@@ -99,21 +100,21 @@ def test_headline_grammar_and_money_format(tmp_path: Path) -> None:
                 DATE '2026-01-01', DATE '2026-01-01', 10, 5, 1, 1234.565, 'billed_per_key')
         """
     )
-    params = compute.SightlineParams(as_of=dt.date(2026, 1, 1), window_days=1)
-    assert report.summarize_gateway_bypass(conn, params)["headline"] == (
+    params = sightlines.SightlineParams(as_of=dt.date(2026, 1, 1), window_days=1)
+    assert summaries.summarize_gateway_bypass(conn, params)["headline"] == (
         "1 key bypasses the gateway: $1,234.57 in the last day"
     )
     conn.close()
-    assert report.usd(Decimal("1234.565")) == "$1,234.57"
-    assert report.usd(Decimal("-0.004")) == "$0.00"
-    assert report.usd(Decimal("-12.5")) == "-$12.50"
-    assert report.usd(None) == "$0.00"
+    assert summaries.usd(Decimal("1234.565")) == "$1,234.57"
+    assert summaries.usd(Decimal("-0.004")) == "$0.00"
+    assert summaries.usd(Decimal("-12.5")) == "-$12.50"
+    assert summaries.usd(None) == "$0.00"
 
 
 def test_the_chart_is_a_self_contained_page_with_one_bar_per_day(
-    computed: duckdb.DuckDBPyConnection, params: compute.SightlineParams, tmp_path: Path
+    computed: duckdb.DuckDBPyConnection, params: sightlines.SightlineParams, tmp_path: Path
 ) -> None:
-    path = report.write_reconciliation_chart(computed, tmp_path / "charts" / "recon.html", params)
+    path = chart.write_reconciliation_chart(computed, tmp_path / "charts" / "recon.html", params)
     page = path.read_text()
     assert page.startswith("<!DOCTYPE html>")
     assert not re.search(r"(src|href)\s*=|https?://(?!www\.w3\.org/2000/svg)|<script|@import", page)

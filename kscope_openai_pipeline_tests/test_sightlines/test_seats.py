@@ -10,7 +10,7 @@ from decimal import Decimal
 import duckdb
 import pandas as pd
 
-from kscope_openai_pipeline.defs.sightlines import compute
+from kscope_openai_pipeline import sightlines
 from kscope_openai_pipeline.sandbox import ground_truth as gt
 from kscope_openai_pipeline.sandbox.model import SyntheticOrg
 from kscope_openai_pipeline.sandbox.prices import is_subscription
@@ -68,12 +68,12 @@ def test_each_day_splits_evenly_across_that_days_members(
 
 
 def test_the_rounding_residue_goes_to_the_earliest_members(
-    tmp_path, params: compute.SightlineParams
+    tmp_path, params: sightlines.SightlineParams
 ) -> None:
     """$1 for 3 members: 0.333333334 to the first-added, 0.333333333 to the two others;
     a day before anyone joined keeps its line whole on a NULL member."""
     conn = duckdb.connect(str(tmp_path / "w.duckdb"))
-    compute.ensure_sightlines_schema(conn)
+    sightlines.ensure_sightlines_schema(conn)
     conn.execute(
         """
         INSERT INTO openai.users VALUES
@@ -87,7 +87,8 @@ def test_the_rounding_residue_goes_to_the_earliest_members(
             ('org-t', DATE '2026-01-02', NULL, 'ChatGPT Team seats', -0.000000002, 'usd', 3, NULL);
         """
     )
-    compute.compute_seat_allocation(conn, dataclasses.replace(params, as_of=dt.date(2026, 1, 2)))
+    day_two = dataclasses.replace(params, as_of=dt.date(2026, 1, 2))
+    sightlines.compute_all(conn, day_two, [sightlines.SEAT_ALLOCATION])
     rows = conn.execute(
         "SELECT cost_date, line_item, user_id, members, allocated_usd "
         "FROM sightlines.seat_allocation ORDER BY cost_date, user_id NULLS FIRST"
@@ -105,10 +106,10 @@ def test_the_rounding_residue_goes_to_the_earliest_members(
 
 
 def test_subscription_patterns_are_configurable(
-    conn: duckdb.DuckDBPyConnection, params: compute.SightlineParams, org: SyntheticOrg
+    conn: duckdb.DuckDBPyConnection, params: sightlines.SightlineParams, org: SyntheticOrg
 ) -> None:
     only_vector = dataclasses.replace(params, subscription_patterns=("vector store%",))
-    compute.compute_seat_allocation(conn, only_vector)
+    sightlines.compute_all(conn, only_vector, [sightlines.SEAT_ALLOCATION])
     table = _allocation(conn)
     assert set(table["line_item"]) == {"Vector store storage"}
     lines = gt.cost_totals(org, org.start_day, org.end_day).per_day_project_line_item
@@ -159,11 +160,11 @@ def test_every_member_once_with_the_ground_truth_engineer_and_rule(
 
 
 def test_without_plus_stripping_or_domain_aliases_fewer_members_match(
-    conn: duckdb.DuckDBPyConnection, org: SyntheticOrg, params: compute.SightlineParams
+    conn: duckdb.DuckDBPyConnection, org: SyntheticOrg, params: sightlines.SightlineParams
 ) -> None:
     strict = dataclasses.replace(params, strip_plus_addresses=False, domain_aliases=())
-    compute.compute_seat_allocation(conn, strict)
-    compute.compute_seat_governance(conn, strict)
+    sightlines.compute_all(conn, strict, [sightlines.SEAT_ALLOCATION])
+    sightlines.compute_all(conn, strict, [sightlines.SEAT_GOVERNANCE])
     table = _governance(conn)
     expected = gt.unattributed_members(org, gt.MatchRules(False, ()))
     assert {r.member_id: r.reason for r in table.itertuples() if not r.attributed} == expected
@@ -171,7 +172,7 @@ def test_without_plus_stripping_or_domain_aliases_fewer_members_match(
 
 
 def test_keys_and_seat_cost_per_member(
-    computed: duckdb.DuckDBPyConnection, org: SyntheticOrg, params: compute.SightlineParams
+    computed: duckdb.DuckDBPyConnection, org: SyntheticOrg, params: sightlines.SightlineParams
 ) -> None:
     table = _governance(computed).set_index("member_id")
     listed = gt.listed_keys(org)

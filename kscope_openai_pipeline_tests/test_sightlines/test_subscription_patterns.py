@@ -7,7 +7,7 @@ split across members as if it were seats (34.5M allocation rows on the large org
 
 import duckdb
 
-from kscope_openai_pipeline.defs.sightlines.compute import DEFAULT_SUBSCRIPTION_PATTERNS
+from kscope_openai_pipeline.sightlines import DEFAULT_SUBSCRIPTION_PATTERNS
 
 
 def test_default_patterns_match_seat_lines_only() -> None:

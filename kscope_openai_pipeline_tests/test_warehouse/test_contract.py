@@ -8,10 +8,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from kscope_openai_pipeline.schemas import grain, partition_column, table_name
+from kscope_openai_pipeline.schemas import grain, table_name
 from kscope_openai_pipeline.schemas import kscope as sk
 from kscope_openai_pipeline.schemas import openai as so
-from kscope_openai_pipeline.schemas.base import sql_type, table_schema_columns
+from kscope_openai_pipeline.schemas.base import sql_type
 from kscope_openai_pipeline.warehouse import connect, ddl, ensure_schema, table_columns
 
 MODELS = [*so.MODELS, *sk.MODELS]
@@ -57,25 +57,6 @@ def test_ddl_and_model_agree(conn: duckdb.DuckDBPyConnection, model: type) -> No
         for name, column in model.to_schema().columns.items()
     ]
     assert stored == declared
-
-
-@pytest.mark.parametrize("model", MODELS, ids=lambda m: table_name(m))
-def test_conventions(conn: duckdb.DuckDBPyConnection, model: type) -> None:
-    columns = table_schema_columns(model)
-    names = [c[0] for c in columns]
-    assert names[0] == "organization_id"
-    assert all(name == name.lower() and " " not in name for name in names)
-    assert all(description for _, _, description in columns), "every column is described"
-    for name, kind, _ in columns:
-        if name.endswith("_usd"):
-            assert kind == "DECIMAL(18,9)"
-        if name.endswith("_at"):
-            assert kind == "TIMESTAMP"
-    assert set(grain(model)) <= set(names)
-    partition = partition_column(model)
-    if partition is not None:
-        assert dict((n, t) for n, t, _ in columns)[partition] == "DATE"
-        assert partition in grain(model)
 
 
 def test_usage_columns_are_exactly_the_contract(conn: duckdb.DuckDBPyConnection) -> None:
@@ -125,20 +106,6 @@ def test_usage_columns_are_exactly_the_contract(conn: duckdb.DuckDBPyConnection)
         "vector_store_id",
         "context_level",
     )
-
-
-def test_table_schema_columns_for_the_ui() -> None:
-    assert table_schema_columns(so.ApiKeyCosts) == [
-        ("organization_id", "VARCHAR", "The OpenAI organization ('org-...') this row belongs to."),
-        ("cost_date", "DATE", "UTC day the cost was incurred."),
-        (
-            "api_key_id",
-            "VARCHAR",
-            "API key charged; NULL for cost no key carries (e.g. seats). May name a deleted key.",
-        ),
-        ("amount_usd", "DECIMAL(18,9)", "Billed amount in US dollars, exact (9 decimals)."),
-        ("currency", "VARCHAR", "Currency OpenAI reported; always 'usd'."),
-    ]
 
 
 def test_ensure_schema_is_idempotent_and_writes_comments(
@@ -195,20 +162,6 @@ def test_extra_ddl_files_and_folders_run_after_the_builtin_ones(tmp_path: Path) 
     assert [f.name for f in files[-3:]] == ["a.sql", "b.sql", "view.sql"]
     assert {"sightlines.a", "sightlines.b"} <= _tables(conn)
     assert conn.execute("SELECT COUNT(*) FROM sightlines.usage_days").fetchone() == (0,)
-
-
-def test_registered_ddl_runs_on_every_ensure_schema(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(ddl, "_REGISTERED_DDL", [])
-    extra = tmp_path / "x.sql"
-    extra.write_text("CREATE TABLE IF NOT EXISTS sightlines.x (organization_id VARCHAR);")
-    ddl.register_ddl(extra)
-    ddl.register_ddl(extra)  # registering twice runs it once
-    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
-    files = ensure_schema(conn)
-    assert [f for f in files if f.name == "x.sql"] == [extra.resolve()]
-    assert "sightlines.x" in _tables(conn)
 
 
 def test_a_broken_extra_file_leaves_the_catalog_unchanged(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pandera.pandas as pa
 
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.defs.metadata import definition_metadata
-from kscope_openai_pipeline.defs.resources import WarehouseResource
+from kscope_openai_pipeline.defs.resources.warehouse import WarehouseResource
 from kscope_openai_pipeline.schemas import kscope as schemas
 
 _DESCRIPTIONS = {

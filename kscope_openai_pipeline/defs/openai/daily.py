@@ -8,7 +8,6 @@ window. A failure anywhere rolls back and leaves the previous rows. Days before 
 earliest API key creation are written empty without calling the API.
 """
 
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -20,19 +19,15 @@ import pandera.pandas as pa
 from dagster_duckdb import DuckDBResource
 from duckdb import DuckDBPyConnection
 
-from kscope_openai_pipeline import warehouse
-from kscope_openai_pipeline.defs import settings
+from kscope_openai_pipeline import settings, warehouse
 from kscope_openai_pipeline.defs.failures import permanent_failures_are_final
-from kscope_openai_pipeline.defs.frames import records_frame
 from kscope_openai_pipeline.defs.metadata import definition_metadata, preview
 from kscope_openai_pipeline.defs.openai import daily_checks
-from kscope_openai_pipeline.defs.openai.inventory import API_RETRY, WRITER_POOL
 from kscope_openai_pipeline.defs.partitions import daily_partitions, window_days
-from kscope_openai_pipeline.defs.resources import OpenAIAdminResource
+from kscope_openai_pipeline.defs.policies import API_RETRY, SINGLE_RUN, WRITER_POOL
+from kscope_openai_pipeline.defs.resources.openai_admin import OpenAIAdminResource
 from kscope_openai_pipeline.openai_admin import API_KEY_COSTS_FIRST_DAY, USAGE_FAMILIES, AdminClient
 from kscope_openai_pipeline.schemas import openai as schemas
-
-warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
 
 #: (endpoint, records of one API page)
 Pages = Iterator[tuple[str, list[dict[str, Any]]]]
@@ -148,7 +143,7 @@ class PageFeed:
             if endpoint not in self.endpoints:
                 self.endpoints.append(endpoint)
             if records:
-                frame = records_frame(records, self.spec.model, self.organization_id)
+                frame = warehouse.records_frame(records, self.spec.model, self.organization_id)
                 records.clear()  # the frame holds the values; free the page's dicts now
                 yield frame
                 del frame  # written: do not hold it while the next page is fetched
@@ -225,7 +220,7 @@ def _daily_asset(spec: DailyTable) -> dg.AssetsDefinition:
         description=spec.description,
         group_name="openai_daily",
         partitions_def=daily_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        backfill_policy=SINGLE_RUN,
         deps=[dg.AssetKey(["openai", "api_keys"])]
         + [dg.AssetKey(["openai", name]) for name in spec.after],
         pool=WRITER_POOL,

@@ -7,7 +7,6 @@ Per-project listings read the project ids from `openai.projects` rather than lis
 projects again, so the inventory costs each listing's pages once.
 """
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,20 +19,11 @@ from duckdb import DuckDBPyConnection
 
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.defs.failures import permanent_failures_are_final
-from kscope_openai_pipeline.defs.frames import records_frame
 from kscope_openai_pipeline.defs.metadata import definition_metadata, preview
-from kscope_openai_pipeline.defs.resources import OpenAIAdminResource
+from kscope_openai_pipeline.defs.policies import API_RETRY, SINGLE_RUN, WRITER_POOL
+from kscope_openai_pipeline.defs.resources.openai_admin import OpenAIAdminResource
 from kscope_openai_pipeline.openai_admin import AdminClient
 from kscope_openai_pipeline.schemas import openai as schemas
-
-warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
-
-WRITER_POOL = "duckdb_writer"
-#: `dagster asset materialize --partition-range` refuses a selection unless EVERY selected
-#: asset has a single-run backfill policy, unpartitioned ones included; declaring it on the
-#: inventory lets one command refresh the inventory and backfill a range together.
-SINGLE_RUN = dg.BackfillPolicy.single_run()
-API_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
 
 Fetch = Callable[[AdminClient, DuckDBPyConnection], list[dict[str, Any]]]
 
@@ -130,7 +120,7 @@ def _inventory_asset(spec: InventoryTable) -> dg.AssetsDefinition:
                 with openai_admin.client(context.log) as client:
                     records = spec.fetch(client, conn)
                     stats = client.stats.as_dict()
-                frame = records_frame(records, spec.model, openai_admin.organization_id)
+                frame = warehouse.records_frame(records, spec.model, openai_admin.organization_id)
                 rows = warehouse.replace_table(
                     conn,
                     table,

@@ -1,23 +1,30 @@
 """The four sightlines as one Dagster multi-asset.
 
-They are computed together by `compute.compute_all` in ONE DuckDB transaction (bypass
+They are computed together by `runner.compute_all` in ONE DuckDB transaction (bypass
 before reconciliation, allocation before governance), so analysts never see a bypass
 table from today next to a reconciliation from yesterday. Each table gets its own asset
 key, metadata (a markdown summary and the headline) and checks.
 """
 
-import os
 from decimal import Decimal
 
 import dagster as dg
 from pydantic import Field
 
-from kscope_openai_pipeline.defs import settings
+from kscope_openai_pipeline import settings
 from kscope_openai_pipeline.defs.metadata import column_schema
-from kscope_openai_pipeline.defs.openai.inventory import WRITER_POOL
-from kscope_openai_pipeline.defs.resources import WarehouseResource
-from kscope_openai_pipeline.defs.sightlines import checks, compute, report
+from kscope_openai_pipeline.defs.policies import WRITER_POOL
+from kscope_openai_pipeline.defs.resources.warehouse import WarehouseResource
 from kscope_openai_pipeline.schemas import sightlines as schemas
+from kscope_openai_pipeline.sightlines import chart, checks, runner, summaries
+from kscope_openai_pipeline.sightlines.params import (
+    BILLING_RECONCILIATION,
+    DEFAULT_SUBSCRIPTION_PATTERNS,
+    GATEWAY_BYPASS,
+    SEAT_ALLOCATION,
+    SEAT_GOVERNANCE,
+    SightlineParams,
+)
 
 _UPSTREAM = [
     ["openai", "usage"],
@@ -31,24 +38,24 @@ _UPSTREAM = [
     ["kscope", "engineers"],
 ]
 _TABLES = {
-    compute.GATEWAY_BYPASS: (
+    GATEWAY_BYPASS: (
         "gateway_bypass",
         schemas.GatewayBypass,
         "Every non-admin OpenAI key, matched to a Kscope Dev Token or flagged as bypassing "
         "the gateway, with its tokens, requests and cost over the trailing window.",
     ),
-    compute.BILLING_RECONCILIATION: (
+    BILLING_RECONCILIATION: (
         "billing_reconciliation",
         schemas.BillingReconciliation,
         "OpenAI-billed vs gateway-metered cost per day and project (plus an organization "
         "total); a positive gap is spend outside the gateway.",
     ),
-    compute.SEAT_ALLOCATION: (
+    SEAT_ALLOCATION: (
         "seat_allocation",
         schemas.SeatAllocation,
         "Subscription (seat) line items split per day across that day's members, exactly.",
     ),
-    compute.SEAT_GOVERNANCE: (
+    SEAT_GOVERNANCE: (
         "seat_governance",
         schemas.SeatGovernance,
         "Every member and pending invite, attributed to a known engineer or not (and why).",
@@ -56,10 +63,10 @@ _TABLES = {
 }
 #: (check name, table) as `checks.run_all` reports them; the grain checks are blocking.
 _CHECKS = (
-    ("one_row_per_key", compute.GATEWAY_BYPASS, True),
-    ("gap_exact", compute.BILLING_RECONCILIATION, False),
-    ("allocation_sums_exact", compute.SEAT_ALLOCATION, False),
-    ("one_row_per_member", compute.SEAT_GOVERNANCE, True),
+    ("one_row_per_key", GATEWAY_BYPASS, True),
+    ("gap_exact", BILLING_RECONCILIATION, False),
+    ("allocation_sums_exact", SEAT_ALLOCATION, False),
+    ("one_row_per_member", SEAT_GOVERNANCE, True),
 )
 
 
@@ -76,19 +83,17 @@ class SightlinesConfig(dg.Config):
     )
     tolerance_usd: float = Field(default=0.01)
     subscription_patterns: list[str] = Field(
-        default=list(compute.DEFAULT_SUBSCRIPTION_PATTERNS),
+        default=list(DEFAULT_SUBSCRIPTION_PATTERNS),
         description="ILIKE patterns of seat line items (allocated, not reconciled).",
     )
     strip_plus_addresses: bool = Field(default=True, description="ann+x@corp is ann@corp.")
     domain_aliases: list[str] = Field(
-        default_factory=lambda: [
-            a for a in os.environ.get("KSCOPE_DOMAIN_ALIASES", "").split(",") if "=" in a
-        ],
+        default_factory=settings.domain_aliases,
         description="'alias.com=canonical.com' pairs for seat governance email matching.",
     )
 
-    def params(self, as_of) -> compute.SightlineParams:
-        return compute.SightlineParams(
+    def params(self, as_of) -> SightlineParams:
+        return SightlineParams(
             as_of=as_of,
             window_days=self.window_days,
             tolerance_pct=Decimal(str(self.tolerance_pct)),
@@ -126,8 +131,8 @@ def sightlines(
     context: dg.AssetExecutionContext, config: SightlinesConfig, duckdb: WarehouseResource
 ):
     with duckdb.get_connection() as conn:
-        compute.ensure_sightlines_schema(conn)
-        as_of = compute.default_as_of(conn)
+        runner.ensure_sightlines_schema(conn)
+        as_of = runner.default_as_of(conn)
         if as_of is None:
             raise dg.Failure(
                 "no usage or costs in the warehouse yet: materialize openai/usage and "
@@ -135,12 +140,12 @@ def sightlines(
                 allow_retries=False,
             )
         params = config.params(as_of)
-        results = compute.compute_all(conn, params)
-        chart = report.write_reconciliation_chart(
+        results = runner.compute_all(conn, params)
+        chart_path = chart.write_reconciliation_chart(
             conn, settings.reconciliation_chart_path(), params
         )
         outcomes = checks.run_all(conn, params.subscription_patterns)
-        for line in report.headlines(conn, params):
+        for line in summaries.headlines(conn, params):
             context.log.info(line)
     for table, result in results.items():
         summary = dict(result.summary)
@@ -157,8 +162,8 @@ def sightlines(
             metadata[name] = (
                 dg.MetadataValue.json(value) if isinstance(value, list | dict) else value
             )
-        if table == compute.BILLING_RECONCILIATION:
-            metadata["chart"] = dg.MetadataValue.path(str(chart))
+        if table == BILLING_RECONCILIATION:
+            metadata["chart"] = dg.MetadataValue.path(str(chart_path))
         yield dg.MaterializeResult(asset_key=_key(table), metadata=metadata)
     for outcome in outcomes:
         yield dg.AssetCheckResult(

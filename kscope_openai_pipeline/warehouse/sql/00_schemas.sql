@@ -1,4 +1,4 @@
--- The three schemas of the Kscope warehouse (see ../shared/design.md section 3).
+-- The schemas of the Kscope warehouse (README, Tables).
 --   openai     : what the OpenAI Admin API says (inventory, daily usage, daily costs)
 --   kscope     : inputs written by other Kscope crawlers (dev tokens, gateway costs, engineers)
 --   sightlines : the joined views computed in DuckDB from the two above

@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 
 from kscope_openai_pipeline import warehouse
-from kscope_openai_pipeline.defs.sightlines.compute import (
+from kscope_openai_pipeline.sightlines.params import (
     BILLING_RECONCILIATION,
     DEFAULT_SUBSCRIPTION_PATTERNS,
     GATEWAY_BYPASS,

@@ -2,10 +2,10 @@
 
 Why this shape: the sightlines join millions of usage rows to the Kscope inputs; the work
 belongs in DuckDB, set-based, in `.sql` files analysts can read (`sql/`), not in Python
-loops. Each `compute_*` function runs its SELECT and replaces the whole sightline table
-in ONE transaction (DELETE + INSERT ... BY NAME), after checking the table's grain inside
-that transaction, so a failure or a duplicate leaves the previous rows. It returns the
-row count and a summary dict (headline numbers) for the asset's metadata.
+loops. Each sightline runs its SELECT and replaces its whole table (DELETE + INSERT ...
+BY NAME), after checking the table's grain inside the transaction, so a failure or a
+duplicate leaves the previous rows. `compute_all` returns each table's row count and a
+summary (headline numbers, from `summaries`) for the asset's metadata.
 
 Order matters: `gateway_bypass` before `billing_reconciliation` (which reads the bypass
 statuses), `seat_allocation` before `seat_governance` (which sums the seat costs).
@@ -21,9 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,75 +30,23 @@ import duckdb
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.schemas import sightlines as models
 from kscope_openai_pipeline.schemas.base import grain, table_name
+from kscope_openai_pipeline.sightlines import summaries
+from kscope_openai_pipeline.sightlines.params import (
+    BILLING_RECONCILIATION,
+    GATEWAY_BYPASS,
+    SEAT_ALLOCATION,
+    SEAT_GOVERNANCE,
+    SightlineError,
+    SightlineParams,
+    SightlineResult,
+)
 
 SQL_DIR = Path(__file__).parent / "sql"
-#: DDL of the sightlines.* tables, run by `ensure_sightlines_schema` (deliberately not a
-#: global `warehouse.register_ddl`: importing this module must not change what every
-#: other `warehouse.ensure_schema` call creates).
+#: DDL of the sightlines.* tables, run by `ensure_sightlines_schema` (not by every
+#: `warehouse.ensure_schema` call: only the sightlines need these tables).
 DDL_FILE = SQL_DIR / "00_sightlines_tables.sql"
 
-#: Default ILIKE patterns of subscription (seat) line items in openai.costs.
-#: Only `%seat%`: a broader pattern such as `ChatGPT%` would also match (ILIKE ignores case)
-#: the API spend of the `chatgpt-4o-latest` model and drop it from reconciliation.
-DEFAULT_SUBSCRIPTION_PATTERNS: tuple[str, ...] = ("%seat%",)
-
-GATEWAY_BYPASS = table_name(models.GatewayBypass)
-BILLING_RECONCILIATION = table_name(models.BillingReconciliation)
-SEAT_ALLOCATION = table_name(models.SeatAllocation)
-SEAT_GOVERNANCE = table_name(models.SeatGovernance)
-
 _PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
-
-
-class SightlineError(RuntimeError):
-    """A sightline could not be computed or broke its grain; the previous rows were kept."""
-
-
-@dataclass(frozen=True)
-class SightlineParams:
-    """Everything the sightlines depend on besides the warehouse.
-
-    as_of: last UTC day of the trailing window (inclusive); window_days: its length.
-    tolerance_pct / tolerance_usd: a reconciliation gap is `matched` when
-    |gap| <= max(tolerance_pct x billed, tolerance_usd).
-    subscription_patterns: ILIKE patterns of seat line items (excluded from the billed side
-    of reconciliation, allocated by seat_allocation).
-    strip_plus_addresses / domain_aliases ((alias domain, canonical domain) pairs): the
-    seat-governance matching rules. recon_start / recon_end: the days reconciled (inclusive;
-    None = the first / last day of openai.costs).
-    """
-
-    as_of: dt.date
-    window_days: int = 30
-    tolerance_pct: Decimal = Decimal("0.01")
-    tolerance_usd: Decimal = Decimal("0.01")
-    subscription_patterns: tuple[str, ...] = DEFAULT_SUBSCRIPTION_PATTERNS
-    strip_plus_addresses: bool = True
-    domain_aliases: tuple[tuple[str, str], ...] = ()
-    recon_start: dt.date | None = None
-    recon_end: dt.date | None = None
-
-    def __post_init__(self) -> None:
-        if self.window_days < 1:
-            raise ValueError(f"window_days must be at least 1, got {self.window_days}")
-        if self.tolerance_pct < 0 or self.tolerance_usd < 0:
-            raise ValueError("tolerances cannot be negative")
-        if not self.subscription_patterns:
-            raise ValueError("give at least one subscription line-item pattern")
-
-    @property
-    def window_start(self) -> dt.date:
-        """First day of the trailing window."""
-        return self.as_of - dt.timedelta(days=self.window_days - 1)
-
-
-@dataclass(frozen=True)
-class SightlineResult:
-    """What one sightline run wrote: the table, its row count and a summary for metadata."""
-
-    table: str
-    rows: int
-    summary: dict[str, Any] = field(default_factory=dict)
 
 
 @functools.cache
@@ -249,83 +195,40 @@ _RUNS: dict[str, Callable[[duckdb.DuckDBPyConnection, SightlineParams], int]] = 
 
 def ensure_sightlines_schema(conn: duckdb.DuckDBPyConnection) -> None:
     """Create the warehouse and sightlines tables if missing, with column comments."""
-    from kscope_openai_pipeline.warehouse.ddl import default_models
-
-    warehouse.ensure_schema(conn, [DDL_FILE], models=[*default_models(), *models.MODELS])
-
-
-def _run_one(conn: duckdb.DuckDBPyConnection, table: str, params: SightlineParams) -> int:
-    ensure_sightlines_schema(conn)
-    try:
-        with warehouse.transaction(conn):
-            return _RUNS[table](conn, params)
-    except duckdb.Error as err:
-        raise SightlineError(f"{table} could not be computed (previous rows kept): {err}") from err
-
-
-def compute_seat_allocation(
-    conn: duckdb.DuckDBPyConnection, params: SightlineParams
-) -> SightlineResult:
-    """Replace sightlines.seat_allocation (subscription line items split across members)."""
-    from kscope_openai_pipeline.defs.sightlines import report
-
-    rows = _run_one(conn, SEAT_ALLOCATION, params)
-    return SightlineResult(SEAT_ALLOCATION, rows, report.summarize_seat_allocation(conn, params))
-
-
-def compute_gateway_bypass(
-    conn: duckdb.DuckDBPyConnection, params: SightlineParams
-) -> SightlineResult:
-    """Replace sightlines.gateway_bypass (every project key's registration and window cost)."""
-    from kscope_openai_pipeline.defs.sightlines import report
-
-    rows = _run_one(conn, GATEWAY_BYPASS, params)
-    return SightlineResult(GATEWAY_BYPASS, rows, report.summarize_gateway_bypass(conn, params))
-
-
-def compute_billing_reconciliation(
-    conn: duckdb.DuckDBPyConnection, params: SightlineParams
-) -> SightlineResult:
-    """Replace sightlines.billing_reconciliation; needs sightlines.gateway_bypass computed."""
-    from kscope_openai_pipeline.defs.sightlines import report
-
-    rows = _run_one(conn, BILLING_RECONCILIATION, params)
-    return SightlineResult(
-        BILLING_RECONCILIATION, rows, report.summarize_billing_reconciliation(conn, params)
-    )
-
-
-def compute_seat_governance(
-    conn: duckdb.DuckDBPyConnection, params: SightlineParams
-) -> SightlineResult:
-    """Replace sightlines.seat_governance; needs sightlines.seat_allocation computed."""
-    from kscope_openai_pipeline.defs.sightlines import report
-
-    rows = _run_one(conn, SEAT_GOVERNANCE, params)
-    return SightlineResult(SEAT_GOVERNANCE, rows, report.summarize_seat_governance(conn, params))
+    warehouse.ensure_schema(conn, [DDL_FILE], models=[*warehouse.default_models(), *models.MODELS])
 
 
 def compute_all(
-    conn: duckdb.DuckDBPyConnection, params: SightlineParams
+    conn: duckdb.DuckDBPyConnection,
+    params: SightlineParams,
+    tables: Iterable[str] | None = None,
 ) -> dict[str, SightlineResult]:
-    """All four sightlines in dependency order, in ONE transaction (all or nothing)."""
-    from kscope_openai_pipeline.defs.sightlines import report
+    """The sightlines in dependency order, in ONE transaction (all or nothing).
 
+    `tables` picks some of them (e.g. to time one alone); the caller is then responsible
+    for what they read (reconciliation reads gateway_bypass, governance reads
+    seat_allocation). Default: all four.
+    """
+    chosen = set(_RUNS) if tables is None else set(tables)
+    unknown = chosen - set(_RUNS)
+    if unknown:
+        raise ValueError(f"unknown sightline table(s) {sorted(unknown)}; choose from {list(_RUNS)}")
     ensure_sightlines_schema(conn)
     rows: dict[str, int] = {}
     try:
         with warehouse.transaction(conn):
             for table, run in _RUNS.items():
-                rows[table] = run(conn, params)
+                if table in chosen:
+                    rows[table] = run(conn, params)
     except duckdb.Error as err:
         raise SightlineError(
             f"sightlines could not be computed (previous rows kept): {err}"
         ) from err
     summarize = {
-        SEAT_ALLOCATION: report.summarize_seat_allocation,
-        GATEWAY_BYPASS: report.summarize_gateway_bypass,
-        BILLING_RECONCILIATION: report.summarize_billing_reconciliation,
-        SEAT_GOVERNANCE: report.summarize_seat_governance,
+        SEAT_ALLOCATION: summaries.summarize_seat_allocation,
+        GATEWAY_BYPASS: summaries.summarize_gateway_bypass,
+        BILLING_RECONCILIATION: summaries.summarize_billing_reconciliation,
+        SEAT_GOVERNANCE: summaries.summarize_seat_governance,
     }
     return {
         table: SightlineResult(table, count, summarize[table](conn, params))

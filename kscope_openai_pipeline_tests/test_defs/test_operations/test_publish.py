@@ -17,10 +17,9 @@ import dagster as dg
 import pytest
 
 from kscope_openai_pipeline import warehouse
-from kscope_openai_pipeline.defs import operations
+from kscope_openai_pipeline.defs.operations import publish
 from kscope_openai_pipeline.warehouse import connection
-
-from .support import DAILY, INVENTORY, Pipeline, table_rows
+from kscope_openai_pipeline_tests.helpers.pipeline import DAILY, INVENTORY, Pipeline, table_rows
 
 WRITERS = ("replace_table", "replace_window_streaming")
 
@@ -67,7 +66,7 @@ def test_publish_sensor_copies_the_warehouse_after_a_successful_run(pipeline: Pi
         dagster_run=instance.get_run_by_id(result.run_id),
     )
 
-    assert operations.publish_analyst_copy(context) is None
+    assert publish.publish_analyst_copy(context) is None
 
     conn = warehouse.open_analyst(analyst)
     try:

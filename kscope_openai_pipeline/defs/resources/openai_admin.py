@@ -1,56 +1,23 @@
-"""Dagster resources: the Admin API client and the DuckDB warehouse.
+"""The Admin API client as a Dagster resource.
 
-The admin key reaches the client only through `dg.EnvVar("OPENAI_ADMIN_KEY")`: Dagster
+The admin key reaches the client only through `dg.EnvVar(settings.ADMIN_KEY_ENV)`: Dagster
 resolves it at run time and never writes its value into run config or the event log.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import dagster as dg
-import duckdb
-from dagster._utils.backoff import backoff
-from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from kscope_openai_pipeline import warehouse
-from kscope_openai_pipeline.defs import settings
+from kscope_openai_pipeline import settings
 from kscope_openai_pipeline.openai_admin import AdminClient, Secret
 
 #: Placeholder organization id until OPENAI_ORGANIZATION_ID is set; API reads refuse it.
 UNCONFIGURED_ORGANIZATION = "org-unconfigured"
-
-#: Attempts to open the warehouse while another process writes it (about 5 minutes).
-LOCK_RETRIES = 64
-
-
-class WarehouseResource(DuckDBResource):
-    """dagster-duckdb's resource, opening the file through `warehouse.connect`.
-
-    DuckDB names a database after its file, so the default `data/kscope.duckdb` would be
-    the catalog `kscope` and clash with the schema `kscope`; `warehouse.connect` attaches
-    it as `warehouse` instead. Opening retries while another process holds the file lock.
-    """
-
-    @contextmanager
-    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        conn = backoff(
-            fn=warehouse.connect,
-            retry_on=(duckdb.IOException,),
-            args=[self.database],
-            max_retries=LOCK_RETRIES,
-            delay_generator=(min(0.1 * 2**i, 5.0) for i in itertools.count()),
-        )
-        try:
-            yield conn
-        finally:
-            warehouse.disconnect(conn)  # releases the file lock even if a traceback holds conn
 
 
 class OpenAIAdminResource(dg.ConfigurableResource):
@@ -108,23 +75,3 @@ class OpenAIAdminResource(dg.ConfigurableResource):
             yield client
         finally:
             client.close()
-
-
-def build_resources() -> dict[str, object]:
-    """The resources of the one Definitions, read from the environment at load time.
-
-    Only the key is an EnvVar (a secret resolved at run time); the rest are plain settings
-    so the UI shows them.
-    """
-    import os
-
-    return {
-        "openai_admin": OpenAIAdminResource(
-            api_key=dg.EnvVar("OPENAI_ADMIN_KEY"),
-            base_url=os.environ.get("OPENAI_BASE_URL", settings.OPENAI_BASE_URL_DEFAULT),
-            organization_id=os.environ.get("OPENAI_ORGANIZATION_ID", UNCONFIGURED_ORGANIZATION),
-            organization_name=os.environ.get("OPENAI_ORGANIZATION_NAME", ""),
-            sandbox=settings.sandbox_mode(),
-        ),
-        "duckdb": WarehouseResource(database=settings.duckdb_path()),
-    }

@@ -21,9 +21,7 @@ import pytest
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.sandbox import ground_truth as gt
 from kscope_openai_pipeline.sandbox.server import Sandbox, load_org
-
-from .subprocesses import BIN, CWD, child_environment
-from .support import (
+from kscope_openai_pipeline_tests.helpers.pipeline import (
     RANGE_END_TAG,
     RANGE_START_TAG,
     expected_api_key_costs,
@@ -35,6 +33,7 @@ from .support import (
     requests_per_path,
     stored_usage,
 )
+from kscope_openai_pipeline_tests.helpers.processes import BIN, CWD, child_environment
 
 
 def runs_at(home: Path) -> list[dg.DagsterRun]:

@@ -15,10 +15,14 @@ import httpx
 import pytest
 
 from kscope_openai_pipeline.sandbox.org import build_org
-from kscope_openai_pipeline_tests.helpers.processes import free_port, process_group
-
-from .subprocesses import BIN, child_environment
-from .test_dagster_dev import WORKSPACE, wait_for
+from kscope_openai_pipeline_tests.helpers.processes import (
+    BIN,
+    WORKSPACE,
+    child_environment,
+    free_port,
+    process_group,
+    wait_for,
+)
 
 
 @pytest.mark.slow

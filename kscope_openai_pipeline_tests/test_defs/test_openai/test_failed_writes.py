@@ -18,8 +18,7 @@ import pytest
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.openai_admin import AdminClient
 from kscope_openai_pipeline.sandbox.server import Fault, Sandbox
-
-from .support import (
+from kscope_openai_pipeline_tests.helpers.pipeline import (
     DAILY,
     INVENTORY,
     Pipeline,

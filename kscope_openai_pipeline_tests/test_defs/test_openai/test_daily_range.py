@@ -13,8 +13,7 @@ import dagster as dg
 
 from kscope_openai_pipeline.openai_admin import USAGE_FAMILIES
 from kscope_openai_pipeline.sandbox import ground_truth as gt
-
-from .support import (
+from kscope_openai_pipeline_tests.helpers.pipeline import (
     DAILY,
     INVENTORY,
     Pipeline,

@@ -23,20 +23,18 @@ import dagster as dg
 import duckdb
 import pytest
 
-from kscope_openai_pipeline import warehouse
+from kscope_openai_pipeline import sightlines, warehouse
 from kscope_openai_pipeline.definitions import defs
-from kscope_openai_pipeline.defs.resources import build_resources
-from kscope_openai_pipeline.defs.sightlines import compute
+from kscope_openai_pipeline.defs.resources.definitions import build_resources
 from kscope_openai_pipeline.demo import last_sandbox_day, load_sandbox_inputs, sandbox_environment
 from kscope_openai_pipeline.sandbox import ground_truth as gt
 from kscope_openai_pipeline.sandbox.model import SyntheticOrg
 from kscope_openai_pipeline.sandbox.server import Sandbox
-
-from . import test_billing_reconciliation as recon_tests
-from . import test_gateway_bypass as bypass_tests
-from . import test_seats as seat_tests
-from .conftest import AS_OF, SEED, SIZE
-from .oracles import seat_members, seat_split
+from kscope_openai_pipeline_tests.test_sightlines import test_billing_reconciliation as recon_tests
+from kscope_openai_pipeline_tests.test_sightlines import test_gateway_bypass as bypass_tests
+from kscope_openai_pipeline_tests.test_sightlines import test_seats as seat_tests
+from kscope_openai_pipeline_tests.test_sightlines.conftest import AS_OF, SEED, SIZE
+from kscope_openai_pipeline_tests.test_sightlines.oracles import seat_members, seat_split
 
 ZERO = Decimal("0E-9")
 
@@ -207,7 +205,7 @@ def test_direct_fill_table_checks_hold_on_the_pipeline_warehouse(
     available = {
         "org": org,
         "rules": rules,
-        "params": compute.SightlineParams(as_of=AS_OF, domain_aliases=rules.domain_aliases),
+        "params": sightlines.SightlineParams(as_of=AS_OF, domain_aliases=rules.domain_aliases),
     }
     wanted = check.__code__.co_varnames[1 : check.__code__.co_argcount]
     check(built, **{name: available[name] for name in wanted})

@@ -18,11 +18,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from kscope_openai_pipeline.defs.kscope.loader import (
+from kscope_openai_pipeline.demo import write_sandbox_inputs
+from kscope_openai_pipeline.kscope_inputs.loader import (
     InputFileError,
     load_inputs,
     read_input,
-    write_sandbox_inputs,
 )
 from kscope_openai_pipeline.sandbox.model import SyntheticOrg
 from kscope_openai_pipeline.sandbox.org import build_org

@@ -1,9 +1,9 @@
-"""`kscope-openai load-inputs` and `kscope-openai sandbox-inputs`: the Kscope inputs by hand.
+"""`kscope-openai load-inputs`: the Kscope inputs by hand.
 
 Why: standalone users have no Kscope crawler writing kscope.* into the warehouse; they
 export dev tokens, gateway costs and the engineer registry to files and load them here.
-The demo does the same with the sandbox's generated inputs (`sandbox-inputs`), so it goes
-through exactly the path a user takes. Thin wrappers over `loader.py`.
+The demo loads the sandbox's generated inputs the same way, so it goes through exactly the
+path a user takes. A thin wrapper over `loader.py`.
 """
 
 from __future__ import annotations
@@ -13,17 +13,8 @@ from pathlib import Path
 import click
 import duckdb
 
-from kscope_openai_pipeline.defs.kscope.loader import (
-    InputFileError,
-    load_inputs,
-    write_sandbox_inputs,
-)
-
-
-def _default_db() -> str:
-    from kscope_openai_pipeline.defs import settings
-
-    return settings.duckdb_path()
+from kscope_openai_pipeline import settings
+from kscope_openai_pipeline.kscope_inputs.loader import InputFileError, load_inputs
 
 
 @click.command("load-inputs")
@@ -65,7 +56,7 @@ def load_inputs_command(
     }
     if not files:
         raise click.UsageError("give at least one of --dev-tokens, --gateway-costs, --engineers")
-    target = Path(db_path or _default_db())
+    target = Path(db_path or settings.duckdb_path())
     target.parent.mkdir(parents=True, exist_ok=True)
     conn = duckdb.connect(str(target))
     try:
@@ -79,17 +70,3 @@ def load_inputs_command(
     for table, rows in written.items():
         click.echo(f"{table}: {rows:,} rows")
     click.echo(f"Loaded into {target}")
-
-
-@click.command("sandbox-inputs")
-@click.option("--seed", default=7, show_default=True, help="Sandbox organization seed.")
-@click.option("--size", default="small", show_default=True,
-              type=click.Choice(["tiny", "small", "medium", "large"]))
-@click.option("--out", "out_dir", required=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for dev_tokens.csv, gateway_costs.csv and engineers.csv.")
-def sandbox_inputs_command(seed: int, size: str, out_dir: Path) -> None:
-    """Write the sandbox organization's Kscope inputs as CSV files for `load-inputs`."""
-    paths = write_sandbox_inputs(seed, size, out_dir)
-    for kind, path in paths.items():
-        click.echo(f"{kind}: {path}")

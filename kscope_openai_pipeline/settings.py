@@ -1,0 +1,95 @@
+"""Every setting a user can set, read from the environment in this one module.
+
+Why one module: the README's settings table and the code cannot drift apart when there is
+one place to compare, and an architecture test refuses an environment read anywhere else.
+Each function reads its variable when called (not at import), so a test or the demo can
+set the environment first. The admin key is the exception in one respect: Dagster resolves
+it at run time from `ADMIN_KEY_ENV` (`dg.EnvVar`), so its value never enters run config.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+#: The variable holding the admin key (a secret: only its name lives here).
+ADMIN_KEY_ENV = "OPENAI_ADMIN_KEY"
+
+OPENAI_BASE_URL_DEFAULT = "https://api.openai.com/v1"
+DUCKDB_PATH_DEFAULT = "data/kscope.duckdb"
+FIRST_DAY_DEFAULT = "2025-01-01"
+RESTATEMENT_DAYS_DEFAULT = 3
+DAGSTER_HOME_FOLDER = ".dagster_home"
+
+_TRUE = {"1", "true", "yes"}
+_FALSE = {"0", "false", "no"}
+
+
+def _get(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def openai_base_url() -> str:
+    """The Admin API's base URL; the sandbox's URL in sandbox mode."""
+    return _get("OPENAI_BASE_URL", OPENAI_BASE_URL_DEFAULT)
+
+
+def organization_id() -> str | None:
+    """The organization every row is stamped with (None when unset)."""
+    return _get("OPENAI_ORGANIZATION_ID") or None
+
+
+def organization_name() -> str:
+    return _get("OPENAI_ORGANIZATION_NAME")
+
+
+def sandbox_mode() -> bool:
+    """True when KSCOPE_SANDBOX is set to 1/true/yes: the run talks to the local sandbox."""
+    return _get("KSCOPE_SANDBOX").strip().lower() in _TRUE
+
+
+def duckdb_path() -> str:
+    return _get("KSCOPE_DUCKDB_PATH", DUCKDB_PATH_DEFAULT)
+
+
+def analyst_copy_path() -> str:
+    """The read-only copy analysts open: kscope_analytics.duckdb beside the warehouse."""
+    explicit = _get("KSCOPE_ANALYST_COPY_PATH")
+    if explicit:
+        return explicit
+    return os.path.join(os.path.dirname(duckdb_path()) or ".", "kscope_analytics.duckdb")
+
+
+def reconciliation_chart_path() -> str:
+    """The billed-vs-metered chart (self-contained HTML) written beside the analyst copy."""
+    return os.path.join(os.path.dirname(analyst_copy_path()) or ".", "reconciliation.html")
+
+
+def first_day() -> date:
+    """The first daily partition (UTC). Days before the earliest API key are skipped anyway."""
+    return date.fromisoformat(_get("KSCOPE_FIRST_DAY", FIRST_DAY_DEFAULT))
+
+
+def restatement_days() -> int:
+    """How many days before yesterday the daily schedule re-pulls (OpenAI restates them)."""
+    return int(_get("KSCOPE_RESTATEMENT_DAYS", str(RESTATEMENT_DAYS_DEFAULT)))
+
+
+def skip_before_first_key() -> bool:
+    """Whether usage days before the oldest listed API key are skipped (default yes).
+
+    Off (`KSCOPE_SKIP_BEFORE_FIRST_KEY=0`) for an organization that deleted keys older than
+    every key it still has: their usage cannot be dated from the inventory.
+    """
+    return _get("KSCOPE_SKIP_BEFORE_FIRST_KEY", "1").strip().lower() not in _FALSE
+
+
+def domain_aliases() -> list[str]:
+    """`alias.com=canonical.com` pairs for seat-governance e-mail matching."""
+    return [pair for pair in _get("KSCOPE_DOMAIN_ALIASES").split(",") if "=" in pair]
+
+
+def dagster_home(project_root: Path) -> Path:
+    """DAGSTER_HOME, or `<project>/.dagster_home` when it is unset."""
+    return Path(_get("DAGSTER_HOME") or project_root / DAGSTER_HOME_FOLDER).resolve()
