@@ -11,8 +11,8 @@ The org has two kinds of traffic, kept apart in time so that each keeps its exac
 
 - the generated history, 2025-01-01 (T0) to 2025-10-31: three events a day per usage
   family (some days none, two events of a day sharing every dimension) and four cost
-  lines a day, on the page-boundary projects, keys `key_a`/`key_b` and the deleted
-  `key_deleted`. The client tests compare what they read with `expected_usage` and
+  lines a day, on `proj_99`, `proj_100` and no project (org-level), keys `key_a`/`key_b`
+  and the deleted `key_deleted`. The client tests compare what they read with `expected_usage` and
   `expected_costs`, computed here independently with pandas from the raw rows.
 - the hand-placed days, 2025-12-01 (DAY0) to 2025-12-10: a few events per family at
   known minutes on projects Alpha, Beta and the archived Old, including org-level traffic
@@ -20,12 +20,14 @@ The org has two kinds of traffic, kept apart in time so that each keeps its exac
   sides of the `api_key_id` floor 2025-12-06 (DAY0 + 5 days). The server tests assert
   their literals against these.
 
-November has no traffic, and `end_day` is END (2025-12-11), so that a server test reading
-from DAY0 with default bounds sees only the hand-placed days.
+November has no traffic (the server tests expect empty buckets just before DAY0), and
+`end_day` is END (2025-12-11), so that a server test reading from DAY0 with the default
+end gets exactly the hand-placed days.
 
 People and lists: 101 users (Ann, Bob, Cyd, then fillers `user-x00`...), more than one
-default page (20) and one past a full page (100); projects Alpha, Beta, Empty, 99, 100,
-101 (their key counts: 0, 99, 100 and 101 keys at limit 100) and the archived Old.
+default page (20) and one past a full page (100); projects `proj_alpha`, `proj_beta`,
+then `proj_empty`, `proj_99`, `proj_100`, `proj_101` (0, 99, 100 and 101 keys: the page
+boundary at limit 100) and the archived `proj_old`; three invites; five audit events.
 """
 
 from __future__ import annotations
