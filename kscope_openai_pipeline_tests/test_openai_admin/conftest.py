@@ -7,15 +7,17 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from kscope_openai_pipeline.openai_admin import AdminClient
+from kscope_openai_pipeline.sandbox.model import SyntheticOrg
 from kscope_openai_pipeline.sandbox.server import Sandbox
+from kscope_openai_pipeline_tests.helpers.handmade_org import build_handmade_org
 
-from .handmade_org import make_org
 from .scripted_server import FakeTime, MaxJitter
 
 
-@pytest.fixture(scope="module")
-def handmade_org():
-    return make_org()
+@pytest.fixture(scope="session")
+def handmade_org() -> SyntheticOrg:
+    """The one hand-built org (helpers/handmade_org.py), built once per session."""
+    return build_handmade_org()
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from kscope_openai_pipeline.openai_admin import (
 )
 from kscope_openai_pipeline.sandbox.faults import FAULT_KINDS
 from kscope_openai_pipeline.sandbox.server import Fault
-
-from .handmade_org import sort_key
+from kscope_openai_pipeline_tests.helpers.handmade_org import sort_key
 
 START, END = date(2025, 1, 1), date(2025, 3, 4)  # 62 days: 2 usage pages
 USAGE = "/organization/usage/completions"
@@ -122,7 +121,7 @@ def test_fault_outlasting_retries_raises_typed_error(sandbox, make_client, fake_
 def test_retry_after_forms_honoured(sandbox, make_client, fake_time, fault_kwargs, expected):
     c = make_client(sandbox, wall_clock=lambda: 1767225600.0)  # 2026-01-01T00:00:00Z
     sandbox.inject(Fault(kind="429", path="/organization/invites", times=1, **fault_kwargs))
-    assert c.list_invites() == []
+    assert [i["invite_id"] for i in c.list_invites()] == ["invite-1", "invite-2", "invite-3"]
     assert fake_time.sleeps == expected
 
 

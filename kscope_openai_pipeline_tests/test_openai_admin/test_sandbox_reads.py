@@ -1,7 +1,8 @@
 """Complete reads over real HTTP against the sandbox serving a hand-built org.
 
 Counts are chosen to sit exactly on, one short of and one past page boundaries; the
-expected records are computed independently from the org's raw rows (handmade_org).
+expected records are computed independently from the org's raw rows
+(helpers/handmade_org.py).
 """
 
 from __future__ import annotations
@@ -15,18 +16,21 @@ import pytest
 
 from kscope_openai_pipeline.openai_admin import USAGE_FAMILIES, USAGE_GROUP_BY
 from kscope_openai_pipeline.sandbox.server import Sandbox
-
-from .handmade_org import (
+from kscope_openai_pipeline_tests.helpers.handmade_org import (
     ARCHIVED,
+    DAY,
+    DAY0,
     KEYS_PER_PROJECT,
     T0,
     expected_costs,
     expected_usage,
-    make_org,
     sort_key,
+    with_people,
 )
 
 START = date(2025, 1, 1)
+#: the active projects of the hand-placed days, listed before the page-boundary ones
+HAND_PLACED = ["proj_alpha", "proj_beta"]
 
 
 def served(sb: Sandbox, path: str) -> list:
@@ -34,40 +38,52 @@ def served(sb: Sandbox, path: str) -> list:
 
 
 @pytest.mark.parametrize(("n_users", "n_requests"), [(0, 1), (99, 1), (100, 1), (101, 2), (200, 2)])
-def test_users_read_completely_at_page_boundaries(make_client, n_users, n_requests):
-    with Sandbox.start(org=make_org(n_users=n_users, n_invites=n_users)) as sb:
+def test_users_read_completely_at_page_boundaries(handmade_org, make_client, n_users, n_requests):
+    with Sandbox.start(org=with_people(handmade_org, n_users)) as sb:
         c = make_client(sb)
         users = c.list_users()
         invites = c.list_invites()
-        assert [u["user_id"] for u in users] == [f"user-{i:03d}" for i in range(n_users)]
-        assert [i["invite_id"] for i in invites] == [f"invite-{i}" for i in range(n_users)]
+        fillers = range(n_users - 3)
+        assert [u["user_id"] for u in users] == [
+            "user-ann",
+            "user-bob",
+            "user-cyd",
+            *(f"user-x{i:02d}" for i in fillers),
+        ][:n_users]
+        assert [i["invite_id"] for i in invites] == [
+            "invite-1",
+            "invite-2",
+            "invite-3",
+            *(f"invite-x{i:03d}" for i in fillers),
+        ][:n_users]
         for path in ("/organization/users", "/organization/invites"):
             reqs = served(sb, path)
             assert len(reqs) == n_requests
             assert all(("limit", "100") in r.query for r in reqs)
         if n_users:
             assert users[0] == {
-                "user_id": "user-000",
-                "email": "u0@example.com",
-                "name": "User 0",
-                "role": "reader",
-                "added_at": datetime(2025, 1, 1),
+                "user_id": "user-ann",
+                "email": "ann@example.com",
+                "name": "Ann",
+                "role": "owner",
+                "added_at": datetime(2024, 10, 27),
             }
-            assert invites[-1]["expires_at"] == datetime(2025, 1, 2) + timedelta(
-                seconds=n_users - 1
+            # the last is filler n - 4, which expires 7 days and n - 4 seconds after DAY0
+            assert invites[-1]["expires_at"] == datetime(2025, 12, 8) + timedelta(
+                seconds=n_users - 4
             )
 
 
 def test_project_keys_every_project_every_page(sandbox, make_client):
     c = make_client(sandbox)
     projects = c.list_projects()
-    assert [p["project_id"] for p in projects] == [*KEYS_PER_PROJECT, ARCHIVED]
+    assert [p["project_id"] for p in projects] == [*HAND_PLACED, *KEYS_PER_PROJECT, ARCHIVED]
     assert projects[-1] == {
         "project_id": ARCHIVED,
         "name": "Old",
         "status": "archived",
-        "created_at": datetime(2025, 1, 1, 0, 0, 9),
-        "archived_at": datetime(2025, 4, 11),
+        "created_at": datetime(2025, 2, 4),
+        "archived_at": datetime(2025, 11, 1),
     }
     keys = c.list_project_api_keys([p["project_id"] for p in projects])
     by_project = {pid: [k for k in keys if k["project_id"] == pid] for pid in KEYS_PER_PROJECT}
@@ -75,79 +91,129 @@ def test_project_keys_every_project_every_page(sandbox, make_client):
     assert [k["api_key_id"] for k in by_project["proj_101"]] == [
         f"key_proj_101_{i:03d}" for i in range(101)
     ]
-    assert len(keys) == 301 and "key_deleted" not in {k["api_key_id"] for k in keys}
+    # 300 at the page boundaries, Alpha's 3 and Beta's 2 (any owner access), Old's 1
+    assert [k["api_key_id"] for k in keys if k["project_id"] in HAND_PLACED] == [
+        "key_ann_alpha",
+        "key_bob_alpha",
+        "key_ci",
+        "key_cyd_beta",
+        "key_bob_beta",
+    ]
+    listed = {k["api_key_id"] for k in keys}
+    assert len(keys) == 306 and not {"key_deleted", "key_gone"} & listed
     old = [k for k in keys if k["project_id"] == ARCHIVED]
     assert old == [
         {
-            "api_key_id": "key_old_1",
+            "api_key_id": "key_old",
             "key_kind": "project",
             "project_id": ARCHIVED,
             "name": "old",
-            "redacted_value": "sk-proj-****OLD1",
-            "created_at": datetime(2025, 1, 1),
-            "last_used_at": datetime(2025, 1, 2),
+            "redacted_value": "sk-proj-****gggg",
+            "created_at": datetime(2025, 10, 12, 0, 0, 6),
+            "last_used_at": datetime(2025, 12, 10, 23, 59),
             "expires_at": None,
             "owner_type": "user",
-            "owner_id": "user-000",
-            "owner_email": "u0@example.com",
-            "owner_name": "User 0",
+            "owner_id": "user-ann",
+            "owner_email": "ann@example.com",
+            "owner_name": "Ann",
         }
     ]
     per_path = {
         pid: len(served(sandbox, f"/organization/projects/{pid}/api_keys"))
-        for pid in [*KEYS_PER_PROJECT, ARCHIVED]
+        for pid in [*HAND_PLACED, *KEYS_PER_PROJECT, ARCHIVED]
     }
-    assert per_path == {"proj_empty": 1, "proj_99": 1, "proj_100": 1, "proj_101": 2, ARCHIVED: 1}
+    assert per_path == {
+        "proj_alpha": 1,
+        "proj_beta": 1,
+        "proj_empty": 1,
+        "proj_99": 1,
+        "proj_100": 1,
+        "proj_101": 2,
+        ARCHIVED: 1,
+    }
     key_reqs = [r for r in sandbox.requests if r.path.endswith("/api_keys")]
     assert all(("owner_project_access", "any") in r.query for r in key_reqs)
     assert ("include_archived", "true") in served(sandbox, "/organization/projects")[0].query
     ep = c.stats.as_dict()["endpoints"]["/organization/projects/{project_id}/api_keys"]
-    assert (ep["requests"], ep["pages"], ep["records"], ep["retries"]) == (6, 6, 301, 0)
+    assert (ep["requests"], ep["pages"], ep["records"], ep["retries"]) == (8, 8, 306, 0)
 
 
 def test_admin_keys_invites_audit(sandbox, make_client):
     c = make_client(sandbox)
+    ann = {"owner_type": "user", "owner_id": "user-ann", "owner_email": None, "owner_name": "Ann"}
     assert c.list_admin_api_keys() == [
+        {
+            "api_key_id": "key_admin_0",
+            "key_kind": "admin",
+            "project_id": None,
+            "name": "older",
+            "redacted_value": "sk-admin-****iiii",
+            "created_at": datetime(2025, 10, 11, 23, 59, 50),
+            "last_used_at": None,
+            "expires_at": datetime(2026, 1, 10),
+            **ann,
+        },
         {
             "api_key_id": "key_admin_1",
             "key_kind": "admin",
             "project_id": None,
-            "name": "crawler",
-            "redacted_value": "sk-admin-****AAAA",
-            "created_at": datetime(2025, 1, 1, 0, 0, 5),
-            "last_used_at": datetime(2025, 1, 1, 0, 0, 6),
-            "expires_at": datetime(2026, 2, 5),
-            "owner_type": "user",
-            "owner_id": "user-000",
-            "owner_email": None,
-            "owner_name": "User 0",
-        }
+            "name": "billing",
+            "redacted_value": "sk-admin-****hhhh",
+            "created_at": datetime(2025, 10, 12, 0, 0, 7),
+            "last_used_at": datetime(2025, 12, 10, 23),
+            "expires_at": None,
+            **ann,
+        },
     ]
-    assert c.list_invites() == []
-    events = c.list_audit_events(["api_key.created", "api_key.deleted"], START, date(2025, 1, 8))
-    assert [e["audit_event_id"] for e in events] == [
-        "audit_log-006",
-        "audit_log-004",
-        "audit_log-003",
-        "audit_log-001",
-        "audit_log-000",
+    assert c.list_invites() == [
+        {
+            "invite_id": "invite-1",
+            "email": "new@example.com",
+            "role": "reader",
+            "status": "pending",
+            "created_at": datetime(2025, 12, 1),
+            "expires_at": datetime(2025, 12, 8),
+            "accepted_at": None,
+        },
+        {
+            "invite_id": "invite-2",
+            "email": "late@example.com",
+            "role": "reader",
+            "status": "expired",
+            "created_at": datetime(2025, 11, 11),
+            "expires_at": datetime(2025, 11, 18),
+            "accepted_at": None,
+        },
+        {
+            "invite_id": "invite-3",
+            "email": "bob@example.com",
+            "role": "reader",
+            "status": "accepted",
+            "created_at": datetime(2025, 5, 14),
+            "expires_at": datetime(2025, 5, 21),
+            "accepted_at": datetime(2025, 5, 15),
+        },
     ]
+    # audit_log-1 (created 2025-10-12) is before the window, audit_log-2 is a user.added
+    window = (date(2025, 10, 15), date(2025, 12, 8))
+    events = c.list_audit_events(["api_key.created", "api_key.deleted"], *window)
+    assert [e["audit_event_id"] for e in events] == ["audit_log-4", "audit_log-5", "audit_log-3"]
     assert events[-1] == {
-        "audit_event_id": "audit_log-000",
+        "audit_event_id": "audit_log-3",
         "event_type": "api_key.created",
-        "effective_at": datetime(2025, 1, 1),
-        "project_id": "proj_99",
-        "project_name": "Project proj_99",
+        "effective_at": datetime(2025, 10, 17),
+        "project_id": "proj_alpha",
+        "project_name": "Alpha",
         "actor_type": "session",
-        "actor_id": "user-000",
-        "actor_email": "u0@example.com",
+        "actor_id": "user-ann",
+        "actor_email": "ann@example.com",
         "actor_api_key_id": None,
-        "resource_id": "key_0",
-        "details": '{"data": {"scopes": ["api.model.request"]}, "id": "key_0"}',
+        "resource_id": "key_gone",
+        "details": '{"data": {"scopes": ["api.model.request"]}, "id": "key_gone"}',
     }
     [req] = served(sandbox, "/organization/audit_logs")
-    assert ("effective_at[gte]", str(T0)) in req.query
-    assert ("effective_at[lt]", str(T0 + 7 * 86400)) in req.query
+    assert ("effective_at[gte]", str(DAY0 - 47 * DAY)) in req.query
+    assert ("effective_at[lt]", str(DAY0 + 7 * DAY)) in req.query
     assert [v for k, v in req.query if k == "event_types[]"] == [
         "api_key.created",
         "api_key.deleted",
@@ -167,11 +233,11 @@ def test_archived_projects_skipped_for_users_and_service_accounts(sandbox, make_
     c.list_projects()
     members = c.list_project_users(ids)
     assert [(m["project_id"], m["user_id"]) for m in members] == [
-        ("proj_100", "user-000"),
-        ("proj_100", "user-001"),
-        ("proj_100", "user-002"),
+        ("proj_100", "user-x00"),
+        ("proj_100", "user-x01"),
+        ("proj_100", "user-x02"),
     ]
-    assert members[0]["email"] == "u0@example.com" and members[0]["role"] == "member"
+    assert members[0]["email"] == "x00@example.com" and members[0]["role"] == "member"
     assert served(sandbox, f"/organization/projects/{ARCHIVED}/users") == []
     assert [s["project_id"] for s in c.stats.as_dict()["skipped"]] == [ARCHIVED, ARCHIVED]
 
@@ -234,8 +300,9 @@ def test_costs_365_days_total(sandbox, make_client, handmade_org):
     raw = handmade_org.costs
     in_year = raw[(raw["ts"] >= T0) & (raw["ts"] < T0 + 365 * 86400)]
     assert total == sum(in_year["amount"], Decimal(0))
-    # closed form of the generator: sum((131 d + 977 i) mod 10007) / 1e4 + 1460 x 1.23e-7
-    assert total == Decimal("732.823179580")
+    # closed form: the history's 304 days x 4 lines, sum((131 d + 977 i) mod 10007) / 1e4
+    # + 1216 x 1.23e-7 = 609.152649568, plus the hand-placed December lines 25.004625001
+    assert total == Decimal("634.157274569")
 
 
 def test_api_key_costs_only_from_the_floor(sandbox, make_client, handmade_org):
@@ -249,8 +316,15 @@ def test_api_key_costs_only_from_the_floor(sandbox, make_client, handmade_org):
     got = sorted((r for p in pages for r in p), key=sort_key)
     want = expected_costs(handmade_org, date(2025, 12, 6), date(2026, 1, 1), ("api_key_id",))
     assert got == sorted(want, key=sort_key)
-    assert {r["api_key_id"] for r in got} == {"key_a", "key_b", None}
-    assert len(got) == 26 * 3
+    # from the floor only the hand-placed days have costs (the history ends 2025-10-31);
+    # 2025-12-09's zero-amount line without quantity is no row
+    assert {r["api_key_id"] for r in got} == {"key_bob_beta", "key_cyd_beta", None}
+    assert [(r["cost_date"], r["api_key_id"], r["amount_usd"]) for r in got] == [
+        (date(2025, 12, 7), "key_bob_beta", Decimal("0.001")),
+        (date(2025, 12, 7), "key_cyd_beta", Decimal("0.00175")),
+        (date(2025, 12, 7), None, Decimal("12.5")),
+        (date(2025, 12, 8), "key_bob_beta", Decimal("0.000000001")),
+    ]
 
 
 def test_empty_ranges(sandbox, make_client):

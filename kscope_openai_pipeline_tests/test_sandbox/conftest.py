@@ -9,20 +9,20 @@ import pytest
 
 from kscope_openai_pipeline.sandbox.model import SyntheticOrg
 from kscope_openai_pipeline.sandbox.server import Sandbox
+from kscope_openai_pipeline_tests.helpers.handmade_org import ADMIN_KEY, build_handmade_org
 
 from .clients import client
-from .handmade import ADMIN_KEY, build_handmade_org
 
 
 @pytest.fixture(scope="session")
 def handmade_org() -> SyntheticOrg:
-    """Built once: the server caches its indexes per org object."""
+    """The one hand-built org, built once: the server caches its indexes per org object."""
     return build_handmade_org()
 
 
 @pytest.fixture
 def hsb(handmade_org: SyntheticOrg) -> Iterator[Sandbox]:
-    """A sandbox serving the handmade org (exact numbers, see handmade.py)."""
+    """A sandbox serving the handmade org (exact numbers, see helpers/handmade_org.py)."""
     with Sandbox.start(org=handmade_org) as sb:
         yield sb
 

@@ -8,9 +8,9 @@ import pytest
 
 from kscope_openai_pipeline.sandbox.model import SyntheticOrg
 from kscope_openai_pipeline.sandbox.server import Sandbox
+from kscope_openai_pipeline_tests.helpers.handmade_org import ADMIN_KEY, DAY0
 
 from .clients import client
-from .handmade import ADMIN_KEY, DAY0
 
 NO_KEY = (
     "You didn't provide an API key. You need to provide your API key in an Authorization "

@@ -13,8 +13,7 @@ import pytest
 
 from kscope_openai_pipeline.sandbox.page_text import decimal_number, decimal_string
 from kscope_openai_pipeline.sandbox.routes_usage import amount_as_string
-
-from .handmade import DAY, DAY0, END
+from kscope_openai_pipeline_tests.helpers.handmade_org import DAY, DAY0, END
 
 COSTS = "/organization/costs"
 FLOOR = 1_764_979_200  # 2025-12-06, DAY0 + 5 days

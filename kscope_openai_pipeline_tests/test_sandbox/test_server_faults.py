@@ -13,9 +13,9 @@ import pytest
 from kscope_openai_pipeline.sandbox.faults import Fault, parse_fault_spec
 from kscope_openai_pipeline.sandbox.model import SyntheticOrg
 from kscope_openai_pipeline.sandbox.server import Sandbox, ServedRequest
+from kscope_openai_pipeline_tests.helpers.handmade_org import ADMIN_KEY, DAY0
 
 from .clients import client
-from .handmade import ADMIN_KEY, DAY0
 
 USAGE = "/organization/usage/completions"
 Q = {"start_time": DAY0, "limit": 3}

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .handmade import DAY, DAY0
+from kscope_openai_pipeline_tests.helpers.handmade_org import DAY, DAY0
 
 
 def err(message: str, param: str | None, code: str | None) -> dict[str, Any]:
@@ -21,18 +21,21 @@ def ids(body: dict[str, Any]) -> list[str]:
     return [item["id"] for item in body["data"]]
 
 
+ACTIVE = ["proj_alpha", "proj_beta", "proj_empty", "proj_99", "proj_100", "proj_101"]
+
+
 def test_projects_hide_archived_unless_asked(api: httpx.Client) -> None:
     body = api.get("/organization/projects").json()
-    assert ids(body) == ["proj_alpha", "proj_beta"]
+    assert ids(body) == ACTIVE
     assert (body["object"], body["first_id"], body["last_id"], body["has_more"]) == (
         "list",
         "proj_alpha",
-        "proj_beta",
+        "proj_101",
         False,
     )
     body = api.get("/organization/projects", params={"include_archived": "true"}).json()
-    assert ids(body) == ["proj_alpha", "proj_beta", "proj_old"]
-    assert body["data"][2] == {
+    assert ids(body) == [*ACTIVE, "proj_old"]
+    assert body["data"][6] == {
         "id": "proj_old",
         "object": "organization.project",
         "name": "Old",
@@ -43,25 +46,39 @@ def test_projects_hide_archived_unless_asked(api: httpx.Client) -> None:
 
 
 def test_list_paging_with_after(api: httpx.Client) -> None:
-    page1 = api.get(
-        "/organization/projects", params={"include_archived": "true", "limit": 2}
-    ).json()
-    assert ids(page1) == ["proj_alpha", "proj_beta"] and page1["has_more"] is True
-    page2 = api.get(
-        "/organization/projects",
-        params={"include_archived": "true", "limit": 2, "after": page1["last_id"]},
-    ).json()
-    assert ids(page2) == ["proj_old"] and page2["has_more"] is False
-    assert (page2["first_id"], page2["last_id"]) == ("proj_old", "proj_old")
+    params: dict[str, Any] = {"include_archived": "true", "limit": 2}
+    pages = [api.get("/organization/projects", params=params).json()]
+    while pages[-1]["has_more"]:
+        after = {"after": pages[-1]["last_id"]}
+        pages.append(api.get("/organization/projects", params={**params, **after}).json())
+    assert [ids(page) for page in pages] == [
+        ["proj_alpha", "proj_beta"],
+        ["proj_empty", "proj_99"],
+        ["proj_100", "proj_101"],
+        ["proj_old"],
+    ]
+    assert [page["has_more"] for page in pages] == [True, True, True, False]
+    assert (pages[1]["first_id"], pages[1]["last_id"]) == ("proj_empty", "proj_99")
+    assert (pages[3]["first_id"], pages[3]["last_id"]) == ("proj_old", "proj_old")
 
 
 def test_users_default_limit_is_20_and_pages_cover_everyone(api: httpx.Client) -> None:
     first = api.get("/organization/users").json()
     assert len(first["data"]) == 20 and first["has_more"] is True
     assert first["first_id"] == "user-ann" and first["last_id"] == "user-x16"
-    second = api.get("/organization/users", params={"after": first["last_id"]}).json()
-    assert ids(second) == [f"user-x{i:02d}" for i in range(17, 22)]
-    assert second["has_more"] is False
+    pages = [first]
+    while pages[-1]["has_more"]:
+        pages.append(api.get("/organization/users", params={"after": pages[-1]["last_id"]}).json())
+    # 101 users: five full pages of 20 and one of 1
+    assert [len(page["data"]) for page in pages] == [20, 20, 20, 20, 20, 1]
+    assert ids(pages[1]) == [f"user-x{i:02d}" for i in range(17, 37)]
+    assert [i for page in pages for i in ids(page)] == [
+        "user-ann",
+        "user-bob",
+        "user-cyd",
+        *(f"user-x{i:02d}" for i in range(98)),
+    ]
+    assert pages[-1]["has_more"] is False and ids(pages[-1]) == ["user-x97"]
     assert first["data"][0] == {
         "object": "organization.user",
         "id": "user-ann",
@@ -142,7 +159,9 @@ def test_include_archived_must_be_a_boolean(api: httpx.Client) -> None:
 
 def test_limit_100_is_allowed(api: httpx.Client) -> None:
     body = api.get("/organization/users", params={"limit": 100}).json()
-    assert len(body["data"]) == 25 and body["has_more"] is False
+    # 101 users: the first 100 in one page, one left for the next
+    assert len(body["data"]) == 100 and body["has_more"] is True
+    assert (body["first_id"], body["last_id"]) == ("user-ann", "user-x96")
 
 
 def test_single_objects_and_404s(api: httpx.Client) -> None:

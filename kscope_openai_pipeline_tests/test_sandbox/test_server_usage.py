@@ -1,5 +1,6 @@
 """Usage endpoints over real HTTP against the handmade org: buckets, grouping, filters,
-limits, cursors and every error body, with exact numbers (see handmade.py's events)."""
+limits, cursors and every error body, with exact numbers (see the hand-placed
+days of helpers/handmade_org.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ import httpx
 import pytest
 
 from kscope_openai_pipeline.sandbox.families import FAMILIES
-
-from .handmade import DAY, DAY0, END, HOUR
+from kscope_openai_pipeline_tests.helpers.handmade_org import DAY, DAY0, END, HOUR
 
 COMPLETIONS = "/organization/usage/completions"
 
