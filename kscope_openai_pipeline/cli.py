@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from .analyst_sql import sql_command
+from .check_access import check_access_command
 from .demo import demo_command, sandbox_inputs_command
 from .kscope_inputs.cli import load_inputs_command
 from .sandbox.cli import sandbox_command
@@ -26,3 +27,4 @@ main.add_command(ui_command)
 main.add_command(load_inputs_command)
 main.add_command(sandbox_inputs_command)
 main.add_command(sql_command)
+main.add_command(check_access_command)

@@ -32,6 +32,15 @@ def _get(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+def admin_key() -> str:
+    """The admin key ('' when unset), for commands that call the API outside Dagster.
+
+    Dagster runs never call this: they resolve `ADMIN_KEY_ENV` themselves (`dg.EnvVar`).
+    Wrap the value in `openai_admin.Secret` at once.
+    """
+    return _get(ADMIN_KEY_ENV)
+
+
 def openai_base_url() -> str:
     """The Admin API's base URL; the sandbox's URL in sandbox mode."""
     return _get("OPENAI_BASE_URL", OPENAI_BASE_URL_DEFAULT)
