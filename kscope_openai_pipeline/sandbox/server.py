@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from . import routes_admin as admin
-from .api_errors import ApiError, invalid_url
+from .api_errors import AUDIT_LOGGING_OFF, ApiError, invalid_url, missing_scope
 from .families import FAMILIES
 from .faults import Fault, FaultPlan
 from .jsonbody import dumps
@@ -145,26 +145,6 @@ def redact(key: str) -> str:
     return key[:3] + "*" * (len(key) - 7) + key[-4:]
 
 
-def _missing_scope(scope: str) -> ApiError:
-    """The 403 of a key without `scope`: what a project key gets on an admin endpoint."""
-    return ApiError(
-        403,
-        "You have insufficient permissions for this operation. Missing scopes: "
-        f"{scope}. Check that you have the correct role in your organization (Reader, "
-        "Writer, Owner) and project (Member, Owner), and if you're using a restricted "
-        "API key, that it has the necessary scopes.",
-        param=None,
-        code=None,
-    )
-
-
-#: What the audit-log endpoint answers while the organization has audit logging off.
-AUDIT_LOGGING_OFF = (
-    "Audit logging is not enabled for this organization. An organization owner can enable "
-    "it in the organization settings (Data controls > Data retention)."
-)
-
-
 def _authorize(
     header: str | None,
     admin_key: str,
@@ -177,7 +157,7 @@ def _authorize(
     key = header[7:].strip()
     if key == admin_key and key not in expired:
         if scope in denied:
-            raise _missing_scope(scope)
+            raise missing_scope(scope)
         return
     if key in expired:
         raise ApiError(
@@ -188,7 +168,7 @@ def _authorize(
             code="invalid_api_key",
         )
     if key.startswith("sk-proj-"):
-        raise _missing_scope(scope)
+        raise missing_scope(scope)
     raise ApiError(
         401,
         f"Incorrect API key provided: {redact(key)}. You can find your API key at "
