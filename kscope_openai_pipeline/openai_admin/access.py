@@ -39,8 +39,13 @@ NOT_CHECKED = "not checked"
 COST_PROBE_DAYS = 31
 PROBE_TIMEOUT = 10.0
 
-#: What the API says when audit logging was never switched on (status varies: any 4xx).
-_NOT_ENABLED = re.compile(r"audit[ _-]?log\w*\b.{0,40}\bnot\b.{0,20}\benabled", re.I | re.S)
+#: What the API says when audit logging was never switched on (status varies: any 4xx):
+#: "Audit logging is not enabled ...", "... has not been enabled", "... is disabled",
+#: "enable audit logging first".
+_NOT_ENABLED = re.compile(
+    r"audit[ _-]?log\w*\b.{0,40}\b(?:not\b.{0,20}\benabled|disabled)|enable audit[ _-]?log",
+    re.I | re.S,
+)
 _MISSING_SCOPE = re.compile(r"missing scopes?:\s*([\w.:, ]+?)(?:\.\s|\.?$)", re.I)
 
 

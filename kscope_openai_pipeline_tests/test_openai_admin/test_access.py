@@ -30,6 +30,8 @@ from kscope_openai_pipeline.sandbox import ground_truth as gt
 from kscope_openai_pipeline.sandbox.faults import Fault
 from kscope_openai_pipeline.sandbox.server import Sandbox
 
+from .scripted_server import Reply, ScriptedServer, Seen
+
 ORG = "org-sandbox7"
 NAMES = ("read:organization", "read:projects", "read:api_keys", "read:users", "read:usage",
          "read:costs", "read:audit_log")  # fmt: skip
@@ -235,3 +237,35 @@ def test_identify_raises_the_typed_error_when_it_learns_nothing(sandbox: Sandbox
     with pytest.raises(AdminApiRetryExhausted, match="is unreachable") as err:
         identify_organization("sk-admin-x-0000000000000000", f"http://127.0.0.1:{port}/v1")
     assert err.value.attempts == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "result"),
+    [
+        (403, "Audit logging is not enabled for this organization.", NOT_ENABLED),
+        (400, "Audit logs have not been enabled for org-x.", NOT_ENABLED),
+        (404, "audit_logging is disabled", NOT_ENABLED),
+        (400, "Please enable audit logging first.", NOT_ENABLED),
+        (403, "You have insufficient permissions for this operation. Missing scopes: "
+              "api.audit_logs.read.", DENIED),
+    ],
+)  # fmt: skip
+def test_the_message_not_the_status_says_audit_logging_is_off(
+    status: int, message: str, result: str
+) -> None:
+    """Other organizations' wording of "audit logging is off", as a real server sends it."""
+
+    def script(seen: Seen) -> Reply:
+        if seen.path.endswith("/audit_logs"):
+            error = {"message": message, "type": "invalid_request_error", "param": None,
+                     "code": None}  # fmt: skip
+            return Reply(status, {"error": error})
+        if seen.path.endswith("/projects"):
+            return Reply(200, {"object": "list", "data": [{"id": "proj_1"}], "has_more": False})
+        return Reply(200, {"object": "list", "data": [], "has_more": False})
+
+    with ScriptedServer(script) as server:
+        report = check_access("sk-admin-scripted-000000000000", server.base_url,
+                              day=date(2026, 11, 25))  # fmt: skip
+    assert results(report)["read:audit_log"] == result
+    assert report.ok  # optional either way
