@@ -33,6 +33,7 @@ INVALID_KEY = "invalid key (401)"
 NOT_ENABLED = "not enabled"
 UNREACHABLE = "unreachable"
 NOT_CHECKED = "not checked"
+NOT_THE_API = "error (not the Admin API)"
 
 #: Days of costs the costs probe asks for (one page): enough to find a cost row that
 #: names the organization in most organizations, still one small response.
@@ -325,6 +326,13 @@ def check_access(
                 ))  # fmt: skip
                 continue
             status, body, message = answer
+            if 200 <= status < 300 and not isinstance(body, dict):
+                probes.append(Probe(
+                    permission, shown, NOT_THE_API,
+                    f"check OPENAI_BASE_URL ({prober.base_url}): HTTP {status} without a JSON "
+                    "object came back", status,
+                ))  # fmt: skip
+                continue
             if 200 <= status < 300:
                 if permission.name == "read:projects":
                     project = _first_project(body)

@@ -21,6 +21,7 @@ from kscope_openai_pipeline.openai_admin.access import (
     INVALID_KEY,
     NOT_CHECKED,
     NOT_ENABLED,
+    NOT_THE_API,
     OK,
     UNREACHABLE,
     check_access,
@@ -269,3 +270,20 @@ def test_the_message_not_the_status_says_audit_logging_is_off(
                               day=date(2026, 11, 25))  # fmt: skip
     assert results(report)["read:audit_log"] == result
     assert report.ok  # optional either way
+
+
+def test_a_server_that_is_not_the_admin_api_is_not_ok() -> None:
+    """A base URL that answers 200 with a web page (a proxy, a portal) proves nothing."""
+
+    def script(seen: Seen) -> Reply:
+        return Reply(200, b"<html><body>Welcome</body></html>", {"Content-Type": "text/html"})
+
+    with ScriptedServer(script) as server:
+        report = check_access("sk-admin-scripted-000000000000", server.base_url,
+                              day=date(2026, 11, 25))  # fmt: skip
+    assert results(report) == {**dict.fromkeys(NAMES, NOT_THE_API),
+                               "read:api_keys": NOT_CHECKED}  # fmt: skip
+    assert report.probes[0].advice == (
+        f"check OPENAI_BASE_URL ({server.base_url}): HTTP 200 without a JSON object came back"
+    )
+    assert not report.ok and not report.transient
