@@ -6,13 +6,14 @@ copy read-only (`warehouse.open_analyst`, so a run is never blocked and nothing 
 written to the copy), prints each result as an aligned table and shows money exactly as
 stored (`DECIMAL(18,9)`, never rounded through a float). `-c "SELECT ..."` runs one or more
 statements and exits, for scripts; without it, statements end with `;` and `.quit` (or
-Ctrl-D) leaves.
+Ctrl-D) leaves, and SQL piped in (`kscope-openai sql < report.sql`) prints only results.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -148,7 +149,9 @@ def prompt_loop(
 
 
 def _read_line(prompt: str) -> str:
-    return input(prompt)
+    """A line of input; the prompt only for a person at a terminal (piped SQL gets clean
+    output)."""
+    return input(prompt if sys.stdin.isatty() else "")
 
 
 @click.command("sql")
@@ -178,7 +181,10 @@ def sql_command(sql: str | None, db_path: Path | None, max_rows: int) -> None:
             except duckdb.Error as err:
                 raise click.ClickException(str(err)) from None
             return
-        click.echo(f"{path} (read-only). End statements with ';'; .help for help, .quit to leave.")
+        click.echo(
+            f"{path} (read-only). End statements with ';'; .help for help, .quit to leave.",
+            err=True,
+        )
         # line editing and history for input(); not on every platform, and not needed
         with contextlib.suppress(ImportError):
             import readline  # noqa: F401

@@ -146,7 +146,8 @@ def test_the_prompt_reads_statements_over_lines_until_quit(
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert out.startswith(f"{copy} (read-only). End statements with ';'")
+    assert result.stderr.startswith(f"{copy} (read-only). End statements with ';'")
+    assert "kscope>" not in out  # input is not a terminal: results only
     assert f"invites\n-------\n{len(org.invites):>7}\n(1 row)\n" in out
     assert "Error: Parser Error: syntax error at or near \"SELEC\"" in out
     tables = re.findall(r"^(\w+\.\w+)\s+(\d+)$", out, re.M)
