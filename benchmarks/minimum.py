@@ -13,6 +13,9 @@ import math
 from datetime import date
 
 USAGE_FAMILIES = 10
+#: Requests the scheduled run's access check makes first: one per permission probed (six
+#: required, the audit log optional). The backfill and inventory jobs do not run it.
+ACCESS_CHECK_PROBES = 7
 USAGE_PAGE_MAX = 31
 COSTS_PAGE_MAX = 180
 API_KEY_COSTS_FIRST_DAY = date(2025, 12, 6)

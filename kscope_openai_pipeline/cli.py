@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import click
 
+from .analyst_sql import sql_command
+from .check_access import check_access_command
 from .demo import demo_command, sandbox_inputs_command
 from .kscope_inputs.cli import load_inputs_command
 from .sandbox.cli import sandbox_command
@@ -24,3 +26,5 @@ main.add_command(demo_command)
 main.add_command(ui_command)
 main.add_command(load_inputs_command)
 main.add_command(sandbox_inputs_command)
+main.add_command(sql_command)
+main.add_command(check_access_command)

@@ -110,7 +110,9 @@ def run_demo(seed: int, size: str, days: int, echo=click.echo) -> dict:
         )
         requests = len(sb.requests)
     analyst = settings.analyst_copy_path()
-    published = warehouse.publish(duckdb_path, analyst)
+    published = warehouse.publish(
+        duckdb_path, analyst, storage_version=settings.analyst_storage_version()
+    )
     summary = {**_summary(analyst, last), "headlines": _headlines(result), "first": first}
     echo(
         f"\nRun {result.run_id} succeeded: {requests} API requests, "

@@ -20,6 +20,8 @@ OPENAI_BASE_URL_DEFAULT = "https://api.openai.com/v1"
 DUCKDB_PATH_DEFAULT = "data/kscope.duckdb"
 FIRST_DAY_DEFAULT = "2025-01-01"
 RESTATEMENT_DAYS_DEFAULT = 3
+#: DuckDB 1.0 and every later release read this storage format (see analyst_storage_version).
+ANALYST_STORAGE_VERSION_DEFAULT = "v1.0.0"
 DAGSTER_HOME_FOLDER = ".dagster_home"
 
 _TRUE = {"1", "true", "yes"}
@@ -28,6 +30,15 @@ _FALSE = {"0", "false", "no"}
 
 def _get(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
+
+
+def admin_key() -> str:
+    """The admin key ('' when unset), for commands that call the API outside Dagster.
+
+    Dagster runs never call this: they resolve `ADMIN_KEY_ENV` themselves (`dg.EnvVar`).
+    Wrap the value in `openai_admin.Secret` at once.
+    """
+    return _get(ADMIN_KEY_ENV)
 
 
 def openai_base_url() -> str:
@@ -59,6 +70,17 @@ def analyst_copy_path() -> str:
     if explicit:
         return explicit
     return os.path.join(os.path.dirname(duckdb_path()) or ".", "kscope_analytics.duckdb")
+
+
+def analyst_storage_version() -> str | None:
+    """The DuckDB storage format the analyst copy is written in (`v1.0.0` by default).
+
+    Analysts' tools bundle DuckDB releases older than the pipeline's, which cannot open a
+    file in the newest format; `v1.0.0` opens in every DuckDB from 1.0 on. `native`
+    writes the pipeline's own DuckDB format (only tools as new as the pipeline open it).
+    """
+    value = _get("KSCOPE_ANALYST_STORAGE_VERSION", ANALYST_STORAGE_VERSION_DEFAULT).strip()
+    return None if value.lower() == "native" else value or ANALYST_STORAGE_VERSION_DEFAULT
 
 
 def reconciliation_chart_path() -> str:

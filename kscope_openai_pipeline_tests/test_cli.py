@@ -27,6 +27,8 @@ from kscope_openai_pipeline_tests.helpers.pipeline import (
     expected_api_key_costs,
     expected_costs,
     expected_usage,
+    merged_requests,
+    minimum_access_check_requests,
     minimum_daily_requests,
     minimum_inventory_requests,
     query,
@@ -79,10 +81,12 @@ def test_dagster_asset_materialize_openai_range(
     assert {(d, k): a for d, k, a in key_costs} == expected_api_key_costs(org, first, last)
     listed = sum(not k.deleted for k in org.api_keys)
     assert query(db, "SELECT COUNT(*) FROM openai.api_keys") == [(listed,)]
-    assert requests_per_path(sandbox.requests) == {
-        **minimum_inventory_requests(org),
-        **minimum_daily_requests(earliest, last),
-    }
+    # `key:openai/*` includes the access check: its seven probes come first, nothing else
+    assert requests_per_path(sandbox.requests) == merged_requests(
+        minimum_access_check_requests(org),
+        minimum_inventory_requests(org),
+        minimum_daily_requests(earliest, last),
+    )
     (run,) = runs_at(Path(env["DAGSTER_HOME"]))
     assert run.status == dg.DagsterRunStatus.SUCCESS
     assert (run.tags[RANGE_START_TAG], run.tags[RANGE_END_TAG]) == (str(first), str(last))

@@ -14,13 +14,19 @@ from contextlib import contextmanager
 import dagster as dg
 
 from kscope_openai_pipeline.openai_admin import (
+    AdminApiOrganizationError,
     AdminApiResponseError,
     AdminApiRetryExhausted,
     AdminApiStatusError,
 )
 from kscope_openai_pipeline.warehouse import WarehouseValidationError
 
-PERMANENT = (AdminApiStatusError, AdminApiResponseError, WarehouseValidationError)
+PERMANENT = (
+    AdminApiStatusError,
+    AdminApiResponseError,
+    AdminApiOrganizationError,  # the key is another organization's: no retry changes that
+    WarehouseValidationError,
+)
 
 
 @contextmanager

@@ -32,6 +32,9 @@ from kscope_openai_pipeline.kscope_inputs.loader import InputFileError, load_inp
               "column [default: the warehouse's only organization].")
 @click.option("--allow-empty", is_flag=True,
               help="Accept files without rows (clears that table for the organization).")
+@click.option("--strict", is_flag=True,
+              help="Refuse files with columns the table does not have (by default they are "
+              "ignored with a warning).")
 def load_inputs_command(
     dev_tokens: Path | None,
     gateway_costs: Path | None,
@@ -39,11 +42,14 @@ def load_inputs_command(
     db_path: Path | None,
     organization_id: str | None,
     allow_empty: bool,
+    strict: bool,
 ) -> None:
     """Validate Kscope input files and replace their tables in one transaction.
 
     Nothing is written unless every file given is valid; an error names the file, the row
-    and the column. Tables whose option is not given are left as they are.
+    and the column. Tables whose option is not given are left as they are. Unknown columns
+    are ignored with a warning (--strict refuses them); a file with a `provider` column
+    loads only its OpenAI rows and says how many others it skipped.
     """
     files = {
         kind: path
@@ -59,14 +65,18 @@ def load_inputs_command(
     target = Path(db_path or settings.duckdb_path())
     target.parent.mkdir(parents=True, exist_ok=True)
     conn = duckdb.connect(str(target))
+    notes: list[str] = []
     try:
         written = load_inputs(
-            conn, files, organization_id=organization_id, allow_empty=allow_empty
+            conn, files, organization_id=organization_id, allow_empty=allow_empty,
+            strict=strict, notes=notes,
         )
     except (InputFileError, ValueError) as err:
         raise click.ClickException(str(err)) from err
     finally:
         conn.close()
+        for note in notes:
+            click.echo(f"Warning: {note}", err=True)
     for table, rows in written.items():
         click.echo(f"{table}: {rows:,} rows")
     click.echo(f"Loaded into {target}")

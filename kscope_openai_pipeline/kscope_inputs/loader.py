@@ -21,10 +21,20 @@ Dates are ISO `YYYY-MM-DD`; timestamps ISO 8601 (an offset or `Z` is converted t
 UTC) or integer Unix seconds. `organization_id` may be omitted from the files: it is then
 taken from `organization_id=` / `--organization-id`, else from the warehouse's only
 organization in `openai.organization`.
+
+Exports are rarely cut to measure: a gateway export carries a `provider` column, a registry
+export a column nobody asked for. Columns the table does not have are ignored with a
+warning naming them (`strict` refuses them, for pipelines that must notice any change in
+a feed), and when a file has a `provider` column only the OpenAI rows are loaded (any
+case, surrounding spaces ignored): the others are skipped and counted, because these
+tables describe OpenAI keys and spend, and another provider's rows would be mistaken for
+OpenAI's by every sightline. Errors keep naming the file's own rows.
 """
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -50,6 +60,12 @@ INPUT_MODELS: dict[str, type[pa.DataFrameModel]] = {
 
 #: How many cell errors one message lists (the count says how many there were).
 MAX_ERRORS = 5
+
+#: The column that says which LLM provider a row is about, and the provider kept.
+PROVIDER_COLUMN = "provider"
+OPENAI_PROVIDER = "openai"
+
+log = logging.getLogger(__name__)
 
 
 def _column_frame(
@@ -77,6 +93,8 @@ def read_input(
     *,
     organization_id: str | None = None,
     allow_empty: bool = False,
+    strict: bool = False,
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """Parse and validate one input file for table `kind` (a key of INPUT_MODELS).
 
@@ -84,6 +102,10 @@ def read_input(
     `InputFileError` naming the file, row and column on the first kind of problem found
     (up to MAX_ERRORS cells listed). A file without an `organization_id` column needs
     `organization_id`; a file with one must agree with it when both are given.
+
+    Columns the table lacks are ignored with a warning (`strict`: refused); with a
+    `provider` column only OpenAI rows are read and the others counted in a warning.
+    Warnings are appended to `notes` when given (the caller shows them), else logged.
     """
     if kind not in INPUT_MODELS:
         raise ValueError(f"unknown input {kind!r}; choose one of {', '.join(INPUT_MODELS)}")
@@ -95,6 +117,13 @@ def read_input(
     expected = column_names(model)
     missing = [c for c in expected if c not in columns and c != "organization_id"]
     unexpected = [c for c in columns if c not in expected]
+    if unexpected and not strict and not missing:
+        _warn(
+            notes,
+            f"{path.name}: ignored column(s) {', '.join(unexpected)}, which "
+            f"{table_name(model)} does not have (--strict refuses them)",
+        )
+        unexpected = []
     if missing or unexpected:
         problems = []
         if missing:
@@ -108,10 +137,17 @@ def read_input(
             f"{', '.join(expected)})",
             column=(missing or unexpected)[0],
         )
-    if not n_rows and not allow_empty:
+    rows = list(range(1, n_rows + 1))
+    skipped: Counter[str] = Counter()
+    if PROVIDER_COLUMN in columns:
+        rows, skipped = _openai_rows(raw_columns[PROVIDER_COLUMN])
+        if skipped:
+            _warn(notes, _skipped_note(path, len(rows), n_rows, skipped))
+    if not rows and not allow_empty:
+        others = f" ({sum(skipped.values())} of other providers skipped)" if skipped else ""
         raise InputFileError(
-            path, f"the file has no rows (pass allow_empty / --allow-empty to clear "
-            f"{table_name(model)})"
+            path, f"the file has no {'OpenAI ' if skipped else ''}rows{others} (pass "
+            f"allow_empty / --allow-empty to clear {table_name(model)})"
         )
     has_org_column = "organization_id" in columns
     if not has_org_column and organization_id is None:
@@ -122,15 +158,14 @@ def read_input(
     schema = model.to_schema().columns
     errors: list[CellError] = []
     values: dict[str, list[Any]] = {}
-    rows = list(range(1, n_rows + 1))
     for name in expected:  # column by column: one type lookup per column, not per cell
         kind_sql = sql_type(model, name)
         parser = PARSERS[kind_sql]
         required = not schema[name].nullable
         if name == "organization_id" and not has_org_column:
-            raws: list[Any] = [organization_id] * n_rows
+            raws: list[Any] = [organization_id] * len(rows)
         else:
-            raws = raw_columns[name]
+            raws = [raw_columns[name][row - 1] for row in rows]
         column: list[Any] = []
         for row, raw in zip(rows, raws, strict=True):
             if name == "organization_id" and is_null(raw):
@@ -161,6 +196,34 @@ def read_input(
         return warehouse.validate(model, frame, table_name(model))
     except warehouse.WarehouseValidationError as err:
         raise _validation_error(path, fmt, err) from err
+
+
+def _warn(notes: list[str] | None, message: str) -> None:
+    if notes is None:
+        log.warning(message)
+    else:
+        notes.append(message)
+
+
+def _openai_rows(providers: list[Any]) -> tuple[list[int], Counter[str]]:
+    """The file rows (1-based) whose provider is OpenAI, and the others counted by value."""
+    kept: list[int] = []
+    others: Counter[str] = Counter()
+    for row, raw in enumerate(providers, start=1):
+        value = "" if is_null(raw) else str(raw).strip()
+        if value.lower() == OPENAI_PROVIDER:
+            kept.append(row)
+        else:
+            others[value or "(empty)"] += 1
+    return kept, others
+
+
+def _skipped_note(path: Path, kept: int, total: int, skipped: Counter[str]) -> str:
+    by_provider = ", ".join(f"{name} {n:,}" for name, n in sorted(skipped.items()))
+    return (
+        f"{path.name}: kept the {kept:,} OpenAI row(s) of {total:,}; skipped "
+        f"{sum(skipped.values()):,} row(s) of other providers ({by_provider})"
+    )
 
 
 def _parse_or_record(
@@ -225,13 +288,16 @@ def load_inputs(
     *,
     organization_id: str | None = None,
     allow_empty: bool = False,
+    strict: bool = False,
+    notes: list[str] | None = None,
 ) -> dict[str, int]:
     """Validate every file, then replace each given table in ONE transaction.
 
     `files` maps input kinds (`dev_tokens`, `gateway_costs`, `engineers`) to paths; tables
     not given are left alone. Only the loaded organization's rows are replaced (other
     organizations in the same warehouse are kept). Returns {table name: rows written}.
-    Raises `InputFileError` before touching any table if any file is bad.
+    Raises `InputFileError` before touching any table if any file is bad. `strict` and
+    `notes` as in `read_input`.
     """
     unknown = [k for k in files if k not in INPUT_MODELS]
     if unknown:
@@ -242,7 +308,9 @@ def load_inputs(
     org = resolve_organization_id(conn, organization_id)
     frames: dict[str, pd.DataFrame] = {}
     for kind, path in files.items():
-        frames[kind] = read_input(path, kind, organization_id=org, allow_empty=allow_empty)
+        frames[kind] = read_input(
+            path, kind, organization_id=org, allow_empty=allow_empty, strict=strict, notes=notes
+        )
     orgs = {o for f in frames.values() for o in f["organization_id"].unique().tolist()}
     if org is None and len(orgs) > 1:
         raise ValueError(

@@ -9,11 +9,13 @@ from .errors import (
     AdminApiBadRequest,
     AdminApiError,
     AdminApiNotFound,
+    AdminApiOrganizationError,
     AdminApiPermissionError,
     AdminApiResponseError,
     AdminApiRetryExhausted,
     AdminApiStatusError,
 )
+from .organization import OrganizationEvidence, resolve_organization
 from .records import (
     COST_RECORD_KEYS,
     USAGE_FAMILIES,
@@ -37,13 +39,16 @@ __all__ = [
     "AdminApiBadRequest",
     "AdminApiError",
     "AdminApiNotFound",
+    "AdminApiOrganizationError",
     "AdminApiPermissionError",
     "AdminApiResponseError",
     "AdminApiRetryExhausted",
     "AdminApiStatusError",
     "AdminClient",
     "EndpointStats",
+    "OrganizationEvidence",
     "RequestStats",
     "RetryPolicy",
     "Secret",
+    "resolve_organization",
 ]

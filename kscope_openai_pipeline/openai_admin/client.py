@@ -28,6 +28,7 @@ from .errors import (
     status_error,
 )
 from .gcpause import paused_gc
+from .organization import OrganizationEvidence, resolve_organization
 from .pagination import (
     Params,
     as_day,
@@ -130,6 +131,7 @@ class AdminClient:
         list_limit: int = LIST_PAGE_LIMIT,
         usage_limit: int = USAGE_PAGE_LIMIT,
         costs_limit: int = COSTS_PAGE_LIMIT,
+        organization_id: str | None = None,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be >= 1")
@@ -158,6 +160,9 @@ class AdminClient:
         self.log = logger or logging.getLogger(__name__)
         self.stats = RequestStats()
         self.observed_organization: str | None = None  # `openai-organization` header, if sent
+        #: The organization the rows will be stamped with: a response whose header names
+        #: another one raises AdminApiOrganizationError before anything of it is parsed.
+        self.organization_id = organization_id
         self._archived_projects: set[str] = set()
         self._closed = False
         register_for_log_redaction(self._secret)
@@ -255,6 +260,12 @@ class AdminClient:
                 org = response.headers.get("openai-organization")
                 if org:
                     self.observed_organization = org
+                    if self.organization_id and org != self.organization_id:
+                        resolve_organization(
+                            self.organization_id,
+                            OrganizationEvidence.of(header=[org]),
+                            endpoint=endpoint,
+                        )
                 if 200 <= status < 300:
                     try:
                         with paused_gc():  # millions of acyclic objects: see gcpause.py

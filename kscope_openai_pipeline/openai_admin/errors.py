@@ -72,6 +72,25 @@ class AdminApiRetryExhausted(AdminApiError):
         self.last_status = last_status
 
 
+class AdminApiOrganizationError(AdminApiError):
+    """Which organization the key reads is unknown, or not the one configured.
+
+    `configured` is the organization the pipeline was told (None: not set); `reported`
+    maps each id the API gave to where it said so (the response header, cost rows)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str,
+        configured: str | None,
+        reported: dict[str, list[str]],
+    ) -> None:
+        super().__init__(message, endpoint=endpoint)
+        self.configured = configured
+        self.reported = reported
+
+
 class AdminApiResponseError(AdminApiError):
     """A 2xx response whose body breaks the contract: not JSON, missing or wrong-typed
     field, negative metric, bucket outside the asked window, duplicates, bad cursor."""

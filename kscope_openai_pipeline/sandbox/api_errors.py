@@ -84,3 +84,23 @@ def not_found(kind: str, object_id: str, param: str) -> ApiError:
     return ApiError(
         404, f"No {kind} found with id '{object_id}'.", param=param, code="not_found"
     )
+
+
+def missing_scope(scope: str) -> ApiError:
+    """The 403 of a key without `scope`: what a project key gets on an admin endpoint."""
+    return ApiError(
+        403,
+        "You have insufficient permissions for this operation. Missing scopes: "
+        f"{scope}. Check that you have the correct role in your organization (Reader, "
+        "Writer, Owner) and project (Member, Owner), and if you're using a restricted "
+        "API key, that it has the necessary scopes.",
+        param=None,
+        code=None,
+    )
+
+
+#: What the audit-log endpoint answers while the organization has audit logging off.
+AUDIT_LOGGING_OFF = (
+    "Audit logging is not enabled for this organization. An organization owner can enable "
+    "it in the organization settings (Data controls > Data retention)."
+)

@@ -18,9 +18,16 @@ import click
 
 from .faults import FAULT_KINDS, parse_fault_spec
 from .model import SyntheticOrg
-from .server import Sandbox
+from .server import SCOPES, Sandbox
 
 SIZES = ("tiny", "small", "medium", "large")
+#: Where the sandbox tells the organization's id: --organization-in -> (header, cost rows).
+ORGANIZATION_IN = {
+    "both": (True, True),
+    "header": (True, False),
+    "cost-rows": (False, True),
+    "neither": (False, False),
+}
 
 
 def _day(ts: int) -> str:
@@ -72,6 +79,22 @@ def summary_lines(org: SyntheticOrg) -> list[str]:
     multiple=True,
     help="A key to answer with the 401 'expired' error (repeatable).",
 )
+@click.option(
+    "--deny-scope",
+    "deny_scopes",
+    multiple=True,
+    type=click.Choice(SCOPES),
+    help="A scope the admin key lacks (repeatable): its endpoints answer 403 naming it, as "
+    "for a project key.",
+)
+@click.option(
+    "--organization-in",
+    type=click.Choice(tuple(ORGANIZATION_IN)),
+    default="both",
+    show_default=True,
+    help="Where responses tell the organization's id: the openai-organization header, an "
+    "organization_id on cost rows, both or neither.",
+)
 def sandbox_command(
     host: str,
     port: int,
@@ -79,18 +102,26 @@ def sandbox_command(
     size: str,
     fault_specs: Sequence[str],
     expired_keys: Sequence[str],
+    deny_scopes: Sequence[str],
+    organization_in: str,
 ) -> None:
     """Serve a deterministic synthetic OpenAI organization through the Admin API."""
     try:
         faults = [parse_fault_spec(spec) for spec in fault_specs]
     except (ValueError, TypeError) as err:
         raise click.BadParameter(str(err), param_hint="--fault") from None
+    header, cost_rows = ORGANIZATION_IN[organization_in]
     sandbox = Sandbox.start(
-        seed=seed, size=size, host=host, port=port, faults=faults, expired_keys=expired_keys
+        seed=seed, size=size, host=host, port=port, faults=faults, expired_keys=expired_keys,
+        deny_scopes=deny_scopes, organization_header=header, organization_in_costs=cost_rows,
     )
     click.echo(f"Sandbox serving {sandbox.base_url}  admin key: {sandbox.admin_key}")
     for line in summary_lines(sandbox.org):
         click.echo(line)
+    for scope in deny_scopes:
+        click.echo(f"  denied scope: {scope} (403 on its endpoints)")
+    if organization_in != "both":
+        click.echo(f"  organization id told in: {organization_in}")
     for fault in faults:
         click.echo(f"  fault: {fault.kind} on {fault.path} "
                    f"({'rate ' + str(fault.rate) if fault.rate is not None else fault.times})")

@@ -214,8 +214,12 @@ _COSTS_TEMPLATE = (
 )
 
 
-def costs_page(view: OrgView, q: Query) -> bytes:
-    """One page of `/organization/costs`, as JSON bytes (amounts exact from nano-dollars)."""
+def costs_page(view: OrgView, q: Query, organization_id: str | None = None) -> bytes:
+    """One page of `/organization/costs`, as JSON bytes (amounts exact from nano-dollars).
+
+    With `organization_id`, every result also carries it, as live cost rows have been
+    seen to (an extra field the spec does not name).
+    """
     bq = _parse_common(
         q,
         "costs",
@@ -255,4 +259,8 @@ def costs_page(view: OrgView, q: Query) -> bytes:
         quantities = units = ["null"] * n
     columns = [amounts, dim_json("line_item"), dim_json("project_id"), dim_json("api_key_id"),
                quantities, units]
-    return page_bytes(buckets, agg.bucket, format_rows(_COSTS_TEMPLATE, columns), next_page)
+    template = _COSTS_TEMPLATE
+    if organization_id is not None:
+        org_json = json.dumps(organization_id).replace("%", "%%")
+        template = template[:-1] + f',"organization_id":{org_json}}}'
+    return page_bytes(buckets, agg.bucket, format_rows(template, columns), next_page)

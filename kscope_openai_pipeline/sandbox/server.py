@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from . import routes_admin as admin
-from .api_errors import ApiError, invalid_url
+from .api_errors import AUDIT_LOGGING_OFF, ApiError, invalid_url, missing_scope
 from .families import FAMILIES
 from .faults import Fault, FaultPlan
 from .jsonbody import dumps
@@ -46,6 +46,9 @@ __all__ = ["Fault", "Sandbox", "ServedRequest", "load_org"]
 USAGE_SCOPE = "api.usage.read"
 MANAGEMENT_SCOPE = "api.management.read"
 AUDIT_SCOPE = "api.audit_logs.read"
+#: Every scope a route needs; `deny_scopes` takes these.
+SCOPES = (MANAGEMENT_SCOPE, USAGE_SCOPE, AUDIT_SCOPE)
+AUDIT_LOGS_PATH = "/organization/audit_logs"
 
 Handler = Callable[..., dict[str, Any] | bytes]
 
@@ -87,7 +90,7 @@ ROUTES: tuple[_Route, ...] = (
     _route("/organization/users/{id}", admin.get_user),
     _route("/organization/invites", admin.list_invites),
     _route("/organization/invites/{id}", admin.get_invite),
-    _route("/organization/audit_logs", admin.list_audit_logs, AUDIT_SCOPE),
+    _route(AUDIT_LOGS_PATH, admin.list_audit_logs, AUDIT_SCOPE),
     _route("/organization/costs", costs_page, USAGE_SCOPE),
     _route(f"/organization/usage/({'|'.join(FAMILIES)})", _usage_handler, USAGE_SCOPE),
 )
@@ -142,11 +145,19 @@ def redact(key: str) -> str:
     return key[:3] + "*" * (len(key) - 7) + key[-4:]
 
 
-def _authorize(header: str | None, admin_key: str, expired: frozenset[str], scope: str) -> None:
+def _authorize(
+    header: str | None,
+    admin_key: str,
+    expired: frozenset[str],
+    scope: str,
+    denied: frozenset[str] = frozenset(),
+) -> None:
     if not header or not header.startswith("Bearer ") or not header[7:].strip():
         raise ApiError(401, _NO_KEY, param=None, code=None)
     key = header[7:].strip()
     if key == admin_key and key not in expired:
+        if scope in denied:
+            raise missing_scope(scope)
         return
     if key in expired:
         raise ApiError(
@@ -157,15 +168,7 @@ def _authorize(header: str | None, admin_key: str, expired: frozenset[str], scop
             code="invalid_api_key",
         )
     if key.startswith("sk-proj-"):
-        raise ApiError(
-            403,
-            "You have insufficient permissions for this operation. Missing scopes: "
-            f"{scope}. Check that you have the correct role in your organization (Reader, "
-            "Writer, Owner) and project (Member, Owner), and if you're using a restricted "
-            "API key, that it has the necessary scopes.",
-            param=None,
-            code=None,
-        )
+        raise missing_scope(scope)
     raise ApiError(
         401,
         f"Incorrect API key provided: {redact(key)}. You can find your API key at "
@@ -279,11 +282,22 @@ class Sandbox:
         faults: Iterable[Fault] = (),
         expired_keys: Iterable[str] = (),
         admin_key: str | None = None,
+        deny_scopes: Iterable[str] = (),
+        audit_logging: bool = True,
+        organization_header: bool = True,
+        organization_in_costs: bool = True,
     ) -> None:
         self.org = org
         self.view = view
         self.admin_key: str = admin_key or org.admin_key
         self.expired_keys = frozenset(expired_keys)
+        self.deny_scopes = frozenset(deny_scopes)
+        unknown = sorted(self.deny_scopes - set(SCOPES))
+        if unknown:
+            raise ValueError(f"unknown scope(s) {unknown}; the sandbox's scopes: {SCOPES}")
+        self.audit_logging = audit_logging
+        self.organization_header = organization_header
+        self.organization_in_costs = organization_in_costs
         self._faults = FaultPlan(list(faults))
         self._log: list[ServedRequest] = []
         self._log_lock = threading.Lock()
@@ -311,18 +325,33 @@ class Sandbox:
         expired_keys: Iterable[str] = (),
         org: SyntheticOrg | None = None,
         admin_key: str | None = None,
+        deny_scopes: Iterable[str] = (),
+        audit_logging: bool = True,
+        organization_header: bool = True,
+        organization_in_costs: bool = True,
     ) -> Sandbox:
         """Build (or reuse) the org for (seed, size) and serve it; port 0 = a free port.
 
         `org` serves a hand-built org instead (tests); `expired_keys` are keys answered
         with the 401 expiry error; `admin_key` overrides the org's accepted key.
+        `deny_scopes` (of SCOPES) are scopes the admin key lacks: their routes answer the
+        403 a project key gets. `audit_logging=False` is an organization that never
+        switched audit logging on. The organization's id is told the way the live API
+        tells it: the `openai-organization` response header and an `organization_id` on
+        every cost result; `organization_header` / `organization_in_costs` switch each off.
         """
         if org is None:
             view = _cached_view(seed, size)
             org = view.org
         else:
             view = _view_of(org)
-        sandbox = cls(org, view, host, port, faults or (), expired_keys, admin_key)
+        sandbox = cls(
+            org, view, host, port, faults or (), expired_keys, admin_key,
+            deny_scopes=deny_scopes,
+            audit_logging=audit_logging,
+            organization_header=organization_header,
+            organization_in_costs=organization_in_costs,
+        )  # fmt: skip
         sandbox._thread.start()
         view.warm_in_background()
         return sandbox
@@ -388,7 +417,13 @@ class Sandbox:
         for route in ROUTES:
             match = route.pattern.match(api_path)
             if match:
-                _authorize(auth, self.admin_key, self.expired_keys, route.scope)
+                _authorize(auth, self.admin_key, self.expired_keys, route.scope,
+                           self.deny_scopes)
+                if api_path == AUDIT_LOGS_PATH and not self.audit_logging:
+                    raise ApiError(403, AUDIT_LOGGING_OFF, param=None, code=None)
+                if route.handler is costs_page:
+                    org = self.org.organization_id if self.organization_in_costs else None
+                    return costs_page(self.view, q, organization_id=org)
                 return route.handler(self.view, q, *match.groups())
         raise invalid_url(method, full_path)
 
@@ -437,7 +472,8 @@ class Sandbox:
             h.send_header("Content-Type", "application/json")
             h.send_header("Content-Length", str(len(body)))
             h.send_header("x-request-id", self._next_request_id())
-            h.send_header("openai-organization", self.org.organization_id)
+            if self.organization_header and status != 401:  # no valid key: no organization
+                h.send_header("openai-organization", self.org.organization_id)
             h.send_header("openai-version", "2020-10-01")
             h.send_header("openai-processing-ms", str(int((time.perf_counter() - began) * 1000)))
             for name, value in headers.items():

@@ -4,10 +4,17 @@ Why a copy: DuckDB lets one process write a file, and a long analyst session on 
 warehouse itself would block the pipeline (or be blocked by it). So analysts open a
 separate file that `publish` rewrites from the warehouse:
 
-1. ATTACH a fresh temporary file next to the destination and `COPY FROM DATABASE` the
+1. ATTACH a fresh temporary file next to the destination, in the storage format of an
+   older DuckDB release (`STORAGE_VERSION`, see below), and `COPY FROM DATABASE` the
    warehouse into it (schemas, tables, column comments), DETACH (which checkpoints it),
    fsync it;
 2. `os.replace` it over the destination: one atomic rename.
+
+Why an older storage format: the pipeline runs DuckDB 2.x, whose own file format the
+DuckDB 1.x releases bundled in analysts' tools (notebooks, BI drivers, the CLI they
+already have) refuse to open ("...version number 999, but we can only read versions
+between 64 and 67"). Every DuckDB from 1.0 on reads `v1.0.0` files, tables, types and
+comments included; the pipeline's own reads do not care which format the copy has.
 
 An analyst whose read-only connection is open on the old copy keeps reading the old file
 (on Linux a renamed-over file lives on while open) and is never blocked; a new connection
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -26,6 +34,10 @@ from pathlib import Path
 import duckdb
 
 from kscope_openai_pipeline.warehouse.connection import connect
+
+#: The storage format the analyst copy is written in unless told otherwise: readable by
+#: every DuckDB release from 1.0 on (the setting KSCOPE_ANALYST_STORAGE_VERSION).
+ANALYST_STORAGE_VERSION = "v1.0.0"
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,7 @@ def publish(
     *,
     conn: duckdb.DuckDBPyConnection | None = None,
     wait_seconds: float = 0.0,
+    storage_version: str | None = ANALYST_STORAGE_VERSION,
 ) -> PublishResult:
     """Copy the warehouse at `src_path` to `dst_path` atomically; return what was written.
 
@@ -71,7 +84,8 @@ def publish(
     for the copy. While another process writes the warehouse, DuckDB's file lock refuses
     that open: publish then retries for up to `wait_seconds` (default: fail at once with
     duckdb.IOException; the next publish catches up). The destination's folder is created
-    if needed.
+    if needed. `storage_version` is the DuckDB storage format of the copy (e.g. `v1.0.0`,
+    readable by DuckDB 1.0 and later); None writes the running DuckDB's own format.
     """
     started = time.monotonic()
     src = Path(src_path)
@@ -88,7 +102,7 @@ def publish(
         conn = _connect_waiting(src, wait_seconds)
     try:
         source_db = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
-        conn.execute(f"ATTACH {_quote_path(tmp)} AS {alias} (READ_WRITE)")
+        conn.execute(f"ATTACH {_quote_path(tmp)} AS {alias} ({_attach_options(storage_version)})")
         try:
             conn.execute(f'COPY FROM DATABASE "{source_db}" TO {alias}')
             rows = _row_counts(conn, alias)
@@ -104,6 +118,17 @@ def publish(
         if own_conn:
             conn.close()
     return PublishResult(dst, rows, dst.stat().st_size, time.monotonic() - started)
+
+
+def _attach_options(storage_version: str | None) -> str:
+    """ATTACH options for the new copy; the version is checked, as it is spliced into SQL."""
+    if storage_version is None:
+        return "READ_WRITE"
+    if not re.fullmatch(r"v\d+\.\d+\.\d+", storage_version):
+        raise ValueError(
+            f"storage version {storage_version!r} is not a DuckDB release like 'v1.0.0'"
+        )
+    return f"READ_WRITE, STORAGE_VERSION '{storage_version}'"
 
 
 def _connect_waiting(src: Path, wait_seconds: float) -> duckdb.DuckDBPyConnection:

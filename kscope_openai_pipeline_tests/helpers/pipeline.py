@@ -230,6 +230,30 @@ def minimum_inventory_requests(org: SyntheticOrg) -> dict[str, int]:
     return out
 
 
+def minimum_access_check_requests(org: SyntheticOrg) -> dict[str, int]:
+    """What the access check (`openai/access_check`) adds to a run: one request per
+    permission, seven in all; the project keys probed are those of the first listed
+    project (the sandbox lists projects in the org's order)."""
+    return {
+        "/organization/admin_api_keys": 1,
+        "/organization/projects": 1,
+        f"/organization/projects/{org.projects[0].id}/api_keys": 1,
+        "/organization/users": 1,
+        "/organization/usage/completions": 1,
+        "/organization/costs": 1,
+        "/organization/audit_logs": 1,
+    }
+
+
+def merged_requests(*counts: Mapping[str, int]) -> dict[str, int]:
+    """Request counts per path, added up (the same path in several minima)."""
+    out: dict[str, int] = defaultdict(int)
+    for c in counts:
+        for path, n in c.items():
+            out[path] += n
+    return dict(out)
+
+
 def requests_per_path(requests: Sequence[ServedRequest]) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
     for r in requests:

@@ -17,15 +17,19 @@ from kscope_openai_pipeline.openai_admin import (
 from kscope_openai_pipeline.sightlines import runner as sightlines_runner
 
 ASSET_GRAPH = defs.resolve_asset_graph()
+#: The permission preflight: it reads the API but writes no table.
+ACCESS_CHECK = dg.AssetKey(["openai", "access_check"])
 ALL_KEYS = sorted(ASSET_GRAPH.get_all_asset_keys())
-OPENAI_KEYS = [k for k in ALL_KEYS if k.path[0] == "openai"]
+TABLE_KEYS = [k for k in ALL_KEYS if k != ACCESS_CHECK]
+OPENAI_KEYS = [k for k in TABLE_KEYS if k.path[0] == "openai"]
 
 
 def test_definitions_are_loadable() -> None:
     dg.Definitions.validate_loadable(defs)
     for name in ("openai_inventory_job", "openai_daily_job", "sightlines_job", "daily_refresh_job"):
         assert defs.resolve_job_def(name).name == name
-    assert [k.to_user_string() for k in OPENAI_KEYS] == [
+    assert [k.to_user_string() for k in ALL_KEYS if k.path[0] == "openai"] == [
+        "openai/access_check",
         "openai/api_key_costs",
         "openai/api_keys",
         "openai/costs",
@@ -57,7 +61,7 @@ def ddl_columns(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tupl
         del conn
 
 
-@pytest.mark.parametrize("key", ALL_KEYS, ids=lambda k: k.to_user_string())
+@pytest.mark.parametrize("key", TABLE_KEYS, ids=lambda k: k.to_user_string())
 def test_every_asset_documents_its_table_like_the_ddl(
     key: dg.AssetKey, ddl_columns: dict[str, list[tuple[str, str]]]
 ) -> None:
@@ -79,6 +83,10 @@ def test_ingestion_assets_are_partitioned_pooled_and_retried_as_designed() -> No
         daily = key.path[1] in {"usage", "costs", "api_key_costs"}
         assert (node.partitions_def == daily_partitions) is daily, key
     assert daily_partitions.timezone == "UTC"
+    access = ASSET_GRAPH.get(ACCESS_CHECK)
+    assert access.pools == set()  # writes nothing: never waits for the writer
+    assert access.backfill_policy == dg.BackfillPolicy.single_run()
+    assert access.partitions_def is None
     for asset in inventory_assets:
         assert asset.op.retry_policy == dg.RetryPolicy(
             max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL

@@ -23,6 +23,7 @@ from kscope_openai_pipeline import settings, warehouse
 from kscope_openai_pipeline.defs.failures import permanent_failures_are_final
 from kscope_openai_pipeline.defs.metadata import definition_metadata, preview
 from kscope_openai_pipeline.defs.openai import daily_checks
+from kscope_openai_pipeline.defs.openai.access import ACCESS_CHECK_KEY
 from kscope_openai_pipeline.defs.partitions import daily_partitions, window_days
 from kscope_openai_pipeline.defs.policies import API_RETRY, SINGLE_RUN, WRITER_POOL
 from kscope_openai_pipeline.defs.resources.openai_admin import OpenAIAdminResource
@@ -221,7 +222,7 @@ def _daily_asset(spec: DailyTable) -> dg.AssetsDefinition:
         group_name="openai_daily",
         partitions_def=daily_partitions,
         backfill_policy=SINGLE_RUN,
-        deps=[dg.AssetKey(["openai", "api_keys"])]
+        deps=[ACCESS_CHECK_KEY, dg.AssetKey(["openai", "api_keys"])]
         + [dg.AssetKey(["openai", name]) for name in spec.after],
         pool=WRITER_POOL,
         retry_policy=API_RETRY,
@@ -234,7 +235,7 @@ def _daily_asset(spec: DailyTable) -> dg.AssetsDefinition:
         openai_admin: OpenAIAdminResource,
         duckdb: DuckDBResource,
     ) -> dg.MaterializeResult:
-        org = openai_admin.organization_id
+        org = openai_admin.organization(context)
         start, end = window_days(context.partition_time_window)
         with duckdb.get_connection() as conn:
             warehouse.ensure_schema(conn)

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from kscope_openai_pipeline.defs.openai.access import access_check
 from kscope_openai_pipeline.defs.openai.daily import daily_assets
 from kscope_openai_pipeline.defs.openai.inventory import inventory_assets, organization
 from kscope_openai_pipeline.defs.openai.jobs import daily_job, inventory_job
@@ -10,6 +11,6 @@ from kscope_openai_pipeline.defs.openai.jobs import daily_job, inventory_job
 @dg.definitions
 def defs() -> dg.Definitions:
     return dg.Definitions(
-        assets=[*inventory_assets, organization, *daily_assets],
+        assets=[access_check, *inventory_assets, organization, *daily_assets],
         jobs=[inventory_job, daily_job],
     )

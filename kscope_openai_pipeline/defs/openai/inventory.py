@@ -20,6 +20,7 @@ from duckdb import DuckDBPyConnection
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.defs.failures import permanent_failures_are_final
 from kscope_openai_pipeline.defs.metadata import definition_metadata, preview
+from kscope_openai_pipeline.defs.openai.access import ACCESS_CHECK_KEY
 from kscope_openai_pipeline.defs.policies import API_RETRY, SINGLE_RUN, WRITER_POOL
 from kscope_openai_pipeline.defs.resources.openai_admin import OpenAIAdminResource
 from kscope_openai_pipeline.openai_admin import AdminClient
@@ -102,7 +103,8 @@ def _inventory_asset(spec: InventoryTable) -> dg.AssetsDefinition:
         key=["openai", spec.name],
         description=spec.description,
         group_name="openai_inventory",
-        deps=[dg.AssetKey(["openai", "projects"])] if spec.needs_projects else [],
+        deps=[ACCESS_CHECK_KEY]
+        + ([dg.AssetKey(["openai", "projects"])] if spec.needs_projects else []),
         pool=WRITER_POOL,
         retry_policy=API_RETRY,
         backfill_policy=SINGLE_RUN,
@@ -114,19 +116,20 @@ def _inventory_asset(spec: InventoryTable) -> dg.AssetsDefinition:
         openai_admin: OpenAIAdminResource,
         duckdb: DuckDBResource,
     ) -> dg.MaterializeResult:
+        org = openai_admin.organization(context)
         with duckdb.get_connection() as conn:
             warehouse.ensure_schema(conn)
             with permanent_failures_are_final():
                 with openai_admin.client(context.log) as client:
                     records = spec.fetch(client, conn)
                     stats = client.stats.as_dict()
-                frame = warehouse.records_frame(records, spec.model, openai_admin.organization_id)
+                frame = warehouse.records_frame(records, spec.model, org)
                 rows = warehouse.replace_table(
                     conn,
                     table,
                     frame,
                     model=spec.model,
-                    organization_id=openai_admin.organization_id,
+                    organization_id=org,
                 )
             context.log.info(
                 "%s: replaced with %d rows (%d requests)", table, rows, stats["requests"]
@@ -162,8 +165,9 @@ SELECT
 @dg.asset(
     key=["openai", "organization"],
     description=(
-        "The crawled organization: id and name from config (no API returns them), whether it "
-        "is the sandbox, the earliest API key creation and whether Projects are in use."
+        "The crawled organization: its id (the setting, else what the API says in passing) "
+        "and name (config), whether it is the sandbox, the earliest API key creation and "
+        "whether Projects are in use."
     ),
     group_name="openai_inventory",
     deps=[dg.AssetKey(["openai", "api_keys"]), dg.AssetKey(["openai", "projects"])],
@@ -177,7 +181,7 @@ def organization(
     openai_admin: OpenAIAdminResource,
     duckdb: DuckDBResource,
 ) -> dg.MaterializeResult:
-    org = openai_admin.organization_id
+    org = openai_admin.organization(context)
     crawled_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     with duckdb.get_connection() as conn:
         warehouse.ensure_schema(conn)

@@ -4,6 +4,7 @@ import dagster as dg
 
 from kscope_openai_pipeline.defs.partitions import daily_partitions
 
+ACCESS = dg.AssetSelection.groups("openai_access")
 INVENTORY = dg.AssetSelection.groups("openai_inventory")
 DAILY = dg.AssetSelection.groups("openai_daily")
 

@@ -18,7 +18,9 @@ from kscope_openai_pipeline import settings, warehouse
 def publish_analyst_copy(context: dg.RunStatusSensorContext) -> dg.SkipReason | None:
     source, target = settings.duckdb_path(), settings.analyst_copy_path()
     try:
-        result = warehouse.publish(source, target, wait_seconds=30)
+        result = warehouse.publish(
+            source, target, wait_seconds=30, storage_version=settings.analyst_storage_version()
+        )
     except FileNotFoundError:
         return dg.SkipReason(f"no warehouse at {source} yet")
     except duckdb.IOException as err:

@@ -7,16 +7,17 @@ from datetime import date, timedelta
 import dagster as dg
 
 from kscope_openai_pipeline import settings
-from kscope_openai_pipeline.defs.openai.jobs import DAILY, INVENTORY
+from kscope_openai_pipeline.defs.openai.jobs import ACCESS, DAILY, INVENTORY
 from kscope_openai_pipeline.defs.partitions import daily_partitions
 from kscope_openai_pipeline.defs.sightlines.jobs import SIGHTLINES
 
 refresh_job = dg.define_asset_job(
     "daily_refresh_job",
-    selection=INVENTORY | DAILY | SIGHTLINES,
+    selection=ACCESS | INVENTORY | DAILY | SIGHTLINES,
     partitions_def=daily_partitions,
     description=(
-        "What the 02:00 UTC schedule runs: inventory, yesterday plus the restatement window "
+        "What the 02:00 UTC schedule runs: the access check first (a key that lost a scope "
+        "fails here, with the table), the inventory, yesterday plus the restatement window "
         "of usage and costs, then the sightlines, in one run."
     ),
 )

@@ -7,10 +7,7 @@ the UI shows them.
 import dagster as dg
 
 from kscope_openai_pipeline import settings
-from kscope_openai_pipeline.defs.resources.openai_admin import (
-    UNCONFIGURED_ORGANIZATION,
-    OpenAIAdminResource,
-)
+from kscope_openai_pipeline.defs.resources.openai_admin import OpenAIAdminResource
 from kscope_openai_pipeline.defs.resources.warehouse import WarehouseResource
 
 
@@ -20,7 +17,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         "openai_admin": OpenAIAdminResource(
             api_key=dg.EnvVar(settings.ADMIN_KEY_ENV),
             base_url=settings.openai_base_url(),
-            organization_id=settings.organization_id() or UNCONFIGURED_ORGANIZATION,
+            organization_id=settings.organization_id() or "",
             organization_name=settings.organization_name(),
             sandbox=settings.sandbox_mode(),
         ),
