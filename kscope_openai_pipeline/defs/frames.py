@@ -1,8 +1,9 @@
 """Normalized client records -> DataFrames shaped like a warehouse table.
 
-The client hands out dicts with snake_case keys that already match the table columns; this
-module only adds `organization_id`, drops keys the table does not keep (e.g. a cost
-record's `api_key_id` in openai.costs) and turns DOUBLE columns' Decimals into floats.
+The client hands out dicts (inventory) or column pages (usage, costs) whose snake_case
+names already match the table columns; this module only adds `organization_id`, drops
+columns the table does not keep (e.g. a cost page's `api_key_id` in openai.costs) and
+turns DOUBLE columns' Decimals into floats.
 Everything else (dtypes, nullability) is checked by the table's pandera model on write.
 
 One normalization rule for money: the Costs API sends dollars as JSON numbers that carry
@@ -20,21 +21,25 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 
+from kscope_openai_pipeline.openai_admin import ColumnPage
 from kscope_openai_pipeline.schemas.base import MONEY_SCALE, column_names, sql_type
 
 _NANO_DOLLAR = Decimal(1).scaleb(-MONEY_SCALE)
 
 
 def records_frame(
-    records: Iterable[Mapping[str, Any]],
+    records: Iterable[Mapping[str, Any]] | ColumnPage,
     model: type[pa.DataFrameModel],
     organization_id: str,
 ) -> pd.DataFrame:
     """A frame with exactly `model`'s columns, in order, one row per record."""
     columns = column_names(model)
     own = [c for c in columns if c != "organization_id"]
-    rows = records if isinstance(records, list) else list(records)
-    if rows:  # column by column: no second dict per record (a costs page has ~700k)
+    if isinstance(records, ColumnPage):
+        n = records.num_rows
+        data = {c: records.columns.get(c) or [None] * n for c in own}
+        frame = pd.DataFrame(data, columns=own) if n else pd.DataFrame(columns=own)
+    elif rows := records if isinstance(records, list) else list(records):
         frame = pd.DataFrame({c: [record.get(c) for record in rows] for c in own}, columns=own)
     else:
         frame = pd.DataFrame.from_records([], columns=own)

@@ -13,15 +13,28 @@ forever) and against the same item/bucket coming back on a later page.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .errors import AdminApiResponseError
-from .records import BucketPage, ListPage
+
+if TYPE_CHECKING:
+    from .buckets import ColumnPage
+    from .listing import ListPage
 
 T = TypeVar("T")
 Params = list[tuple[str, str]]
-Fetch = Callable[[Params, Callable[[Any], T]], T]
+#: GET one page with these query parameters and return it parsed.
+Fetch = Callable[[Params], T]
+
+
+@dataclass(frozen=True)
+class Window:
+    """The asked time window, Unix seconds, end exclusive."""
+
+    start_ts: int
+    end_ts: int
 
 
 def utc_midnight(day: date) -> int:
@@ -57,12 +70,7 @@ def as_unix(value: int | date | datetime, name: str) -> int:
 
 
 def iter_list_pages(
-    fetch: Fetch[ListPage],
-    endpoint: str,
-    params: Params,
-    parse: Callable[[Any], ListPage],
-    *,
-    limit: int = 100,
+    fetch: Fetch[ListPage], endpoint: str, params: Params, *, limit: int = 100
 ) -> Iterator[ListPage]:
     """Yield every page of a list endpoint, following `after` cursors."""
     after: str | None = None
@@ -72,7 +80,7 @@ def iter_list_pages(
         query = [*params, ("limit", str(limit))]
         if after is not None:
             query.append(("after", after))
-        page = fetch(query, parse)
+        page = fetch(query)
         repeated = seen_ids.intersection(page.ids)
         if repeated:
             raise AdminApiResponseError(
@@ -97,11 +105,8 @@ def iter_list_pages(
 
 
 def iter_bucket_pages(
-    fetch: Fetch[BucketPage],
-    endpoint: str,
-    params: Params,
-    parse: Callable[[Any], BucketPage],
-) -> Iterator[BucketPage]:
+    fetch: Fetch[ColumnPage], endpoint: str, params: Params
+) -> Iterator[ColumnPage]:
     """Yield every page of a usage/costs query, replaying `next_page` with frozen params."""
     cursor: str | None = None
     seen_cursors: set[str] = set()
@@ -110,7 +115,7 @@ def iter_bucket_pages(
         query = list(params)
         if cursor is not None:
             query.append(("page", cursor))
-        page = fetch(query, parse)
+        page = fetch(query)
         repeated = seen_starts.intersection(page.bucket_starts)
         if repeated:
             raise AdminApiResponseError(
@@ -120,15 +125,17 @@ def iter_bucket_pages(
                 reason="is a duplicate bucket (already returned on an earlier page)",
             )
         seen_starts.update(page.bucket_starts)
+        has_more, next_page = page.has_more, page.next_page
         yield page
-        if not page.has_more:
+        del page  # the consumer has it: not held here while the next one is fetched
+        if not has_more:
             return
-        if not page.next_page or page.next_page in seen_cursors:
+        if not next_page or next_page in seen_cursors:
             raise AdminApiResponseError(
                 endpoint=endpoint,
                 field="next_page",
-                value=page.next_page,
+                value=next_page,
                 reason="must name a new cursor while has_more is true",
             )
-        seen_cursors.add(page.next_page)
-        cursor = page.next_page
+        seen_cursors.add(next_page)
+        cursor = next_page
