@@ -21,9 +21,8 @@ from typing import Any
 
 from . import listing
 from .buckets import ColumnPage, ResultKind, parse_bucket_page
-from .decoding import json_body
 from .errors import AdminApiBadRequest
-from .listing import ListKind, parse_list_page
+from .listing import ListKind, ListPage, parse_list_page
 from .pagination import (
     Params,
     Window,
@@ -138,10 +137,10 @@ class AdminClient(AdminTransport):
     ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
 
-        def parse(body: bytearray) -> listing.ListPage:
-            return parse_list_page(json_body(body, endpoint), endpoint, kind)
+        def parse(body: bytearray) -> ListPage:
+            return parse_list_page(body, endpoint, kind)
 
-        def fetch(query: Params) -> listing.ListPage:
+        def fetch(query: Params) -> ListPage:
             return self.get(endpoint, path, query, parse)
 
         for n, page in enumerate(

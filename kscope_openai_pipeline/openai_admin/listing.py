@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from .decoding import Count, UnixSeconds, decode, utc_datetime
+from .decoding import Count, UnixSeconds, decode, json_body, utc_datetime
 from .errors import AdminApiResponseError
 from .pagination import Window
 
@@ -156,11 +156,9 @@ class ListKind:
     read: ItemReader
 
 
-def parse_list_page(
-    content: bytes | bytearray | memoryview, endpoint: str, kind: ListKind
-) -> ListPage:
+def parse_list_page(content: bytes | bytearray, endpoint: str, kind: ListKind) -> ListPage:
     """Validate a `{"object":"list","data":[...],"last_id":..,"has_more":..}` page."""
-    envelope = decode(kind.decoder, content, endpoint)
+    envelope = decode(kind.decoder, json_body(content, endpoint), endpoint, whole=content)
     records: list[Record] = []
     ids: list[str] = []
     seen: set[str] = set()
