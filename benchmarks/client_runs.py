@@ -17,21 +17,21 @@ the days given; the parent extrapolates when it passes a sample.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
 from benchmarks.measure import cpu_seconds, emit, peak_rss_mb
+from kscope_openai_pipeline import settings
 from kscope_openai_pipeline.openai_admin import USAGE_FAMILIES, AdminClient
 
 NAIVE_LIMIT = 7  # the API's default page size (buckets) for usage 1d and for costs
 
 
 def _client(**limits: int) -> AdminClient:
-    return AdminClient.from_env(
-        base_url=os.environ["OPENAI_BASE_URL"], timeout=120, **limits
+    return AdminClient(
+        settings.admin_key(), base_url=settings.openai_base_url(), timeout=120, **limits
     )
 
 

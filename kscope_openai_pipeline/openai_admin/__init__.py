@@ -1,8 +1,9 @@
-"""Client for the OpenAI Admin API: pagination, retries, typed errors, normalized records.
+"""Client for the OpenAI Admin API: pagination, retries, typed errors, typed decoding.
 
 Knows HTTP and the API, not Dagster or DuckDB. Import from here.
 """
 
+from .buckets import ColumnPage
 from .client import API_KEY_COSTS_FIRST_DAY, DEFAULT_BASE_URL, AdminClient
 from .errors import (
     AdminApiAuthError,
@@ -16,16 +17,16 @@ from .errors import (
     AdminApiStatusError,
 )
 from .organization import OrganizationEvidence, resolve_organization
-from .records import (
+from .retry import RetryPolicy
+from .secret import Secret
+from .stats import EndpointStats, RequestStats
+from .usage import (
     COST_RECORD_KEYS,
     USAGE_FAMILIES,
     USAGE_GROUP_BY,
     USAGE_METRICS,
     USAGE_RECORD_KEYS,
 )
-from .retry import RetryPolicy
-from .secret import Secret
-from .stats import EndpointStats, RequestStats
 
 __all__ = [
     "API_KEY_COSTS_FIRST_DAY",
@@ -45,6 +46,7 @@ __all__ = [
     "AdminApiRetryExhausted",
     "AdminApiStatusError",
     "AdminClient",
+    "ColumnPage",
     "EndpointStats",
     "OrganizationEvidence",
     "RequestStats",

@@ -24,8 +24,8 @@ import httpx
 from .client import DEFAULT_BASE_URL
 from .errors import AdminApiError, AdminApiRetryExhausted, status_error
 from .organization import HEADER, OrganizationEvidence
-from .pagination import utc_midnight
 from .secret import BearerAuth, Secret, register_for_log_redaction, unregister_for_log_redaction
+from .window import utc_midnight
 
 OK = "ok"
 DENIED = "denied (403)"

@@ -1,73 +1,34 @@
 """`AdminClient`: every Admin API read the pipeline needs, over one httpx client.
 
-One logical request (one page) goes through `_get`, which owns retries, the attempt
-budget and deadline, the typed errors and the counters; the public methods only choose
-the endpoint, the frozen query and the normalizer. Per-project listings fan out over a
-thread pool bounded by `max_concurrency` (httpx.Client is thread-safe; its connection
-pool gets the same bound). The client knows nothing of Dagster or DuckDB.
+The public methods choose the endpoint, the frozen query and the parser; one page goes
+through `AdminTransport.get` (transport.py), which owns retries, typed errors and the
+counters. Per-project listings fan out over a thread pool bounded by `max_concurrency`
+(httpx.Client is thread-safe; its connection pool gets the same bound). Inventory
+listings come back as lists of flat dicts; usage and costs as one `ColumnPage` per API
+page, so a consumer can write a page before the next one is fetched. The client knows
+nothing of Dagster or DuckDB.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
-from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
-import httpx
-
-from .errors import (
-    AdminApiBadRequest,
-    AdminApiResponseError,
-    AdminApiRetryExhausted,
-    status_error,
-)
-from .gcpause import paused_gc
-from .organization import OrganizationEvidence, resolve_organization
-from .pagination import (
-    Params,
-    as_day,
-    as_unix,
-    iter_bucket_pages,
-    iter_list_pages,
-    utc_midnight,
-)
-from .records import (
-    COST_KEY_COLUMNS,
-    USAGE_GROUP_BY,
-    USAGE_KEY_COLUMNS,
-    ItemNormalizer,
-    Window,
-    audit_event_normalizer,
-    normalize_admin_api_key,
-    normalize_cost,
-    normalize_invite,
-    normalize_project,
-    normalize_user,
-    parse_bucket_page,
-    parse_bucket_text,
-    parse_json,
-    parse_list_page,
-    project_api_key_normalizer,
-    project_user_normalizer,
-    service_account_normalizer,
-    usage_normalizer,
-)
-from .retry import RetryPolicy, is_retryable_status, server_delay
-from .secret import (
-    BearerAuth,
-    Secret,
-    register_for_log_redaction,
-    unregister_for_log_redaction,
-)
-from .stats import RequestStats
-
-T = TypeVar("T")
+from . import listing
+from .buckets import ColumnPage, ResultKind, parse_bucket_page
+from .errors import AdminApiBadRequest
+from .listing import ListKind, ListPage, parse_list_page
+from .pagination import Params, iter_bucket_pages, iter_list_pages
+from .retry import RetryPolicy
+from .secret import Secret
+from .transport import AdminTransport
+from .usage import COSTS_KIND, USAGE_GROUP_BY, USAGE_KINDS
+from .window import Window, as_day, as_unix, utc_midnight
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 USAGE_PAGE_LIMIT = 31  # max daily buckets per usage page
@@ -91,16 +52,7 @@ EP_USAGE = "/organization/usage/{family}"
 ProjectRef = str | Mapping[str, Any]
 
 
-def _as_text(content: bytes | bytearray) -> bytes | bytearray | str:
-    """The body as text when it is plain UTF-8, so that the caller's bytes can be freed
-    while it is parsed (a large costs page is ~160 MB); else the bytes unchanged."""
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        return content
-
-
-class AdminClient:
+class AdminClient(AdminTransport):
     """Read-only client for the OpenAI Admin API (or the sandbox that mimics it).
 
     `deadline_seconds` bounds one logical request (a page) across all its attempts and
@@ -133,8 +85,6 @@ class AdminClient:
         costs_limit: int = COSTS_PAGE_LIMIT,
         organization_id: str | None = None,
     ) -> None:
-        if max_concurrency < 1:
-            raise ValueError("max_concurrency must be >= 1")
         for name, value, top in (
             ("list_limit", list_limit, LIST_PAGE_LIMIT),
             ("usage_limit", usage_limit, USAGE_PAGE_LIMIT),
@@ -143,9 +93,7 @@ class AdminClient:
             if not 1 <= value <= top:
                 raise ValueError(f"{name} must be within 1..{top} (the API maximum), got {value}")
         self.list_limit, self.usage_limit, self.costs_limit = list_limit, usage_limit, costs_limit
-        self._secret = api_key if isinstance(api_key, Secret) else Secret(api_key)
-        self.base_url = base_url.rstrip("/")
-        self.policy = RetryPolicy(
+        policy = RetryPolicy(
             max_attempts=max_attempts,
             deadline_seconds=deadline_seconds,
             base_delay=base_delay,
@@ -153,219 +101,18 @@ class AdminClient:
             malformed_attempts=malformed_attempts,
             rng=rng or random.Random(),
         )
-        self.max_concurrency = max_concurrency
-        self._sleep = sleep
-        self._clock = clock
-        self._wall_clock = wall_clock
-        self.log = logger or logging.getLogger(__name__)
-        self.stats = RequestStats()
-        self.observed_organization: str | None = None  # `openai-organization` header, if sent
-        #: The organization the rows will be stamped with: a response whose header names
-        #: another one raises AdminApiOrganizationError before anything of it is parsed.
-        self.organization_id = organization_id
         self._archived_projects: set[str] = set()
-        self._closed = False
-        register_for_log_redaction(self._secret)
-        self._http = httpx.Client(
-            base_url=self.base_url + "/",
-            auth=BearerAuth(self._secret),
-            timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(
-                max_connections=max_concurrency, max_keepalive_connections=max_concurrency
-            ),
-            headers={"Accept": "application/json", "User-Agent": "kscope-openai-pipeline"},
-            follow_redirects=False,
-        )
-
-    @classmethod
-    def from_env(cls, env_var: str = "OPENAI_ADMIN_KEY", **kwargs: Any) -> AdminClient:
-        """Build a client with the key read from the environment."""
-        return cls(Secret.from_env(env_var), **kwargs)
-
-    # ------------------------------------------------------------------ lifecycle
-
-    def close(self) -> None:
-        """Close the connection pool and stop redacting this key from httpx logs."""
-        if not self._closed:
-            self._closed = True
-            self._http.close()
-            unregister_for_log_redaction(self._secret)
-
-    def __enter__(self) -> AdminClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"AdminClient(base_url={self.base_url!r}, api_key={self._secret!r})"
-
-    # ------------------------------------------------------------------ one request
-
-    def _get(
-        self,
-        endpoint: str,
-        path: str,
-        params: Params,
-        parse: Callable[[Any], T],
-        parse_bytes: Callable[[bytes | bytearray | str], T] | None = None,
-    ) -> T:
-        """GET `path` and parse it, retrying transient failures; see the module docstring.
-
-        `parse_bytes`, when given, parses the raw body instead of `parse(json body)` (the
-        usage/costs pages decode bucket by bucket to bound memory)."""
-        try:
-            return self._get_with_retries(endpoint, path, params, parse, parse_bytes)
-        except Exception:
-            self.stats.record_error(endpoint)
-            raise
-
-    def _get_with_retries(
-        self,
-        endpoint: str,
-        path: str,
-        params: Params,
-        parse: Callable[[Any], T],
-        parse_bytes: Callable[[bytes | bytearray | str], T] | None = None,
-    ) -> T:
-        policy = self.policy
-        started = self._clock()
-        attempt = 0
-        malformed = 0
-        while True:
-            attempt += 1
-            delay: float | None = None
-            t0 = self._clock()
-            cause: BaseException | None = None
-            try:
-                response, content = self._receive(path, params)
-            except (httpx.TransportError, httpx.DecodingError) as exc:
-                self.stats.record_attempt(
-                    endpoint, nbytes=0, seconds=self._clock() - t0, retry=attempt > 1
-                )
-                outcome: int | str = (
-                    "timeout" if isinstance(exc, httpx.TimeoutException) else type(exc).__name__
-                )
-                cause = exc
-            else:
-                self.stats.record_attempt(
-                    endpoint, nbytes=len(content), seconds=self._clock() - t0, retry=attempt > 1
-                )
-                status = response.status_code
-                org = response.headers.get("openai-organization")
-                if org:
-                    self.observed_organization = org
-                    if self.organization_id and org != self.organization_id:
-                        resolve_organization(
-                            self.organization_id,
-                            OrganizationEvidence.of(header=[org]),
-                            endpoint=endpoint,
-                        )
-                if 200 <= status < 300:
-                    try:
-                        with paused_gc():  # millions of acyclic objects: see gcpause.py
-                            del response  # only `content` is needed from here on
-                            if parse_bytes is not None:
-                                text = _as_text(content)
-                                del content  # the decoded text is all the parser needs
-                                return parse_bytes(text)
-                            body = parse_json(content, endpoint)
-                            del content  # free the raw bytes before normalizing
-                            return parse(body)
-                    except AdminApiResponseError as exc:
-                        malformed += 1
-                        self._scrub_response_error(exc)
-                        if malformed >= policy.malformed_attempts or attempt >= policy.max_attempts:
-                            exc.args = (
-                                f"{exc.args[0]} [after {attempt} attempt(s), "
-                                f"{malformed} malformed]",
-                            )
-                            raise
-                        outcome = f"malformed body: {exc.field} {exc.reason}"
-                        cause = exc
-                elif is_retryable_status(status):
-                    outcome = status
-                    delay = server_delay(response.headers, self._wall_clock)
-                else:
-                    raise self._status_error(endpoint, status, content) from None
-            if attempt >= policy.max_attempts:
-                raise AdminApiRetryExhausted(
-                    f"{endpoint}: gave up after {attempt} attempts (max_attempts="
-                    f"{policy.max_attempts}); last status: {outcome}",
-                    endpoint=endpoint,
-                    attempts=attempt,
-                    last_status=outcome,
-                ) from cause
-            if delay is None:
-                delay = policy.backoff(attempt)
-            elapsed = self._clock() - started
-            if elapsed + delay > policy.deadline_seconds:
-                raise AdminApiRetryExhausted(
-                    f"{endpoint}: gave up after {attempt} attempts: waiting {delay:.2f}s more "
-                    f"would pass the {policy.deadline_seconds:g}s deadline; last status: "
-                    f"{outcome}",
-                    endpoint=endpoint,
-                    attempts=attempt,
-                    last_status=outcome,
-                ) from cause
-            self.log.warning(
-                "GET %s attempt %d/%d failed (%s); retrying in %.3fs",
-                endpoint,
-                attempt,
-                policy.max_attempts,
-                outcome,
-                delay,
-            )
-            self._sleep(delay)
-
-    def _receive(self, path: str, params: Params) -> tuple[httpx.Response, bytearray]:
-        """GET `path` and read the whole body into one growing buffer.
-
-        Why not `response.content`: httpx collects the body as a list of ~64 KiB chunks
-        and joins them, so a 160 MB costs page briefly costs twice its size, and the
-        chunks' heap memory is not given back for the parse that follows.
-        """
-        with self._http.stream("GET", path.lstrip("/"), params=params) as response:
-            content = bytearray()
-            for chunk in response.iter_bytes():
-                content += chunk
-        return response, content
-
-    def _scrub_response_error(self, exc: AdminApiResponseError) -> None:
-        """A body could echo the key; it must not reach the message or `.value`."""
-        exc.args = tuple(self._secret.scrub(a) if isinstance(a, str) else a for a in exc.args)
-        if isinstance(exc.value, str):
-            exc.value = self._secret.scrub(exc.value)
-        elif self._secret.reveal() in repr(exc.value):
-            exc.value = "<value withheld: contained the admin key>"
-
-    def _status_error(
-        self, endpoint: str, status: int, content: bytes | bytearray
-    ) -> Exception:
-        """Typed error from the `{"error": {...}}` envelope, with the key scrubbed out."""
-        api_message = param = code = None
-        try:
-            body = json.loads(content)
-            err = body.get("error") if isinstance(body, dict) else None
-            if isinstance(err, dict):
-                api_message = err.get("message") if isinstance(err.get("message"), str) else None
-                param = err.get("param") if isinstance(err.get("param"), str) else None
-                code = err.get("code") if isinstance(err.get("code"), str) else None
-        except ValueError:
-            text = content[:300].decode("utf-8", "replace").strip()
-            api_message = text or None
-        scrub = self._secret.scrub
-        return status_error(
-            endpoint=endpoint,
-            status=status,
-            api_message=scrub(api_message) if api_message else None,
-            param=scrub(param) if param else None,
-            code=scrub(code) if code else None,
+        super().__init__(
+            api_key,
+            base_url,
+            timeout,
+            policy,
+            max_concurrency,
+            sleep=sleep,
+            clock=clock,
+            wall_clock=wall_clock,
+            logger=logger,
+            organization_id=organization_id,
         )
 
     # ------------------------------------------------------------------ list endpoints
@@ -375,19 +122,19 @@ class AdminClient:
         endpoint: str,
         path: str,
         params: Params,
-        normalize: ItemNormalizer,
+        kind: ListKind,
         what: str = "",
     ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
 
-        def fetch(query: Params, parse: Callable[[Any], Any]) -> Any:
-            return self._get(endpoint, path, query, parse)
+        def parse(body: bytearray) -> ListPage:
+            return parse_list_page(body, endpoint, kind)
 
-        def parse(body: Any) -> Any:
-            return parse_list_page(body, endpoint, normalize)
+        def fetch(query: Params) -> ListPage:
+            return self.get(endpoint, path, query, parse)
 
         for n, page in enumerate(
-            iter_list_pages(fetch, endpoint, params, parse, limit=self.list_limit), start=1
+            iter_list_pages(fetch, endpoint, params, limit=self.list_limit), start=1
         ):
             out.extend(page.records)
             self.stats.record_page(endpoint, len(page.records))
@@ -404,20 +151,20 @@ class AdminClient:
     def list_projects(self, include_archived: bool = True) -> list[dict[str, Any]]:
         """All projects (archived too by default); remembers which are archived."""
         params = [("include_archived", "true" if include_archived else "false")]
-        rows = self._list_all(EP_PROJECTS, EP_PROJECTS, params, normalize_project)
+        rows = self._list_all(EP_PROJECTS, EP_PROJECTS, params, listing.PROJECTS)
         self._archived_projects.update(r["project_id"] for r in rows if r["status"] == "archived")
         return rows
 
     def list_admin_api_keys(self) -> list[dict[str, Any]]:
         return self._list_all(
-            EP_ADMIN_API_KEYS, EP_ADMIN_API_KEYS, [("order", "asc")], normalize_admin_api_key
+            EP_ADMIN_API_KEYS, EP_ADMIN_API_KEYS, [("order", "asc")], listing.ADMIN_API_KEYS
         )
 
     def list_users(self) -> list[dict[str, Any]]:
-        return self._list_all(EP_USERS, EP_USERS, [], normalize_user)
+        return self._list_all(EP_USERS, EP_USERS, [], listing.USERS)
 
     def list_invites(self) -> list[dict[str, Any]]:
-        return self._list_all(EP_INVITES, EP_INVITES, [], normalize_invite)
+        return self._list_all(EP_INVITES, EP_INVITES, [], listing.INVITES)
 
     def list_audit_events(
         self,
@@ -434,9 +181,9 @@ class AdminClient:
             return []
         params: Params = [("event_types[]", t) for t in event_types]
         params += [("effective_at[gte]", str(start_ts)), ("effective_at[lt]", str(end_ts))]
-        normalize = audit_event_normalizer(Window(start_ts, end_ts))
+        kind = listing.audit_events(Window(start_ts, end_ts))
         return self._list_all(
-            EP_AUDIT_LOGS, EP_AUDIT_LOGS, params, normalize, what=f" window=[{start_ts},{end_ts})"
+            EP_AUDIT_LOGS, EP_AUDIT_LOGS, params, kind, what=f" window=[{start_ts},{end_ts})"
         )
 
     # ------------------------------------------------------------------ per project
@@ -460,7 +207,7 @@ class AdminClient:
         self,
         project_ids: Iterable[ProjectRef],
         endpoint: str,
-        normalizer: Callable[[str], ItemNormalizer],
+        kind_of: Callable[[str], ListKind],
         params: Params,
         skip_known_archived: bool,
     ) -> list[dict[str, Any]]:
@@ -474,9 +221,7 @@ class AdminClient:
                 return []
             path = endpoint.format(project_id=pid)
             try:
-                return self._list_all(
-                    endpoint, path, params, normalizer(pid), what=f" project={pid}"
-                )
+                return self._list_all(endpoint, path, params, kind_of(pid), what=f" project={pid}")
             except AdminApiBadRequest as exc:
                 if "archiv" not in (exc.api_message or "").lower():
                     raise
@@ -506,7 +251,7 @@ class AdminClient:
         return self._per_project(
             project_ids,
             EP_PROJECT_API_KEYS,
-            project_api_key_normalizer,
+            listing.project_api_keys,
             [("owner_project_access", "any")],
             skip_known_archived=False,
         )
@@ -516,7 +261,7 @@ class AdminClient:
         return self._per_project(
             project_ids,
             EP_PROJECT_SERVICE_ACCOUNTS,
-            service_account_normalizer,
+            listing.service_accounts,
             [],
             skip_known_archived=True,
         )
@@ -526,7 +271,7 @@ class AdminClient:
         return self._per_project(
             project_ids,
             EP_PROJECT_USERS,
-            project_user_normalizer,
+            listing.project_users,
             [],
             skip_known_archived=True,
         )
@@ -536,13 +281,11 @@ class AdminClient:
     def _iter_buckets(
         self,
         endpoint: str,
-        path: str,
         start: date,
         end: date,
         params: Params,
-        normalize: Callable[..., dict[str, Any]],
-        key_columns: Sequence[str],
-    ) -> Iterator[list[dict[str, Any]]]:
+        kind: ResultKind,
+    ) -> Iterator[ColumnPage]:
         window = Window(utc_midnight(start), utc_midnight(end))
         frozen: Params = [
             ("start_time", str(window.start_ts)),
@@ -551,28 +294,26 @@ class AdminClient:
             *params,
         ]
 
-        def fetch(query: Params, parse: Callable[[Any], Any]) -> Any:
-            return self._get(endpoint, path, query, parse, parse_bytes)
+        def parse(body: bytearray) -> ColumnPage:
+            return parse_bucket_page(body, endpoint, window, kind)
 
-        def parse(body: Any) -> Any:
-            return parse_bucket_page(body, endpoint, window, normalize, key_columns)
+        def fetch(query: Params) -> ColumnPage:
+            return self.get(endpoint, endpoint, query, parse)
 
-        def parse_bytes(content: bytes | bytearray | str) -> Any:
-            return parse_bucket_text(content, endpoint, window, normalize, key_columns)
-
-        for n, page in enumerate(iter_bucket_pages(fetch, endpoint, frozen, parse), start=1):
-            self.stats.record_page(endpoint, len(page.records))
+        for n, page in enumerate(iter_bucket_pages(fetch, endpoint, frozen), start=1):
+            self.stats.record_page(endpoint, page.num_rows)
             self.log.info(
                 "GET %s window=%s..%s page=%d buckets=%d rows=%d requests_so_far=%d",
-                path,
+                endpoint,
                 start.isoformat(),
                 end.isoformat(),
                 n,
                 len(page.bucket_starts),
-                len(page.records),
+                page.num_rows,
                 self.stats.requests,
             )
-            yield page.records
+            yield page
+            del page  # the consumer has it; do not hold it while the next page is fetched
 
     @staticmethod
     def _days(start: date | datetime, end: date | datetime) -> tuple[date, date]:
@@ -583,9 +324,9 @@ class AdminClient:
 
     def iter_usage(
         self, family: str, start: date | datetime, end: date | datetime
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Daily usage of one family for UTC days start <= day < end, one list of
-        normalized records per API page (31 days a page, one frozen query)."""
+    ) -> Iterator[ColumnPage]:
+        """Daily usage of one family for UTC days start <= day < end, one `ColumnPage`
+        per API page (31 days a page, one frozen query); columns `USAGE_RECORD_KEYS`."""
         if family not in USAGE_GROUP_BY:
             raise ValueError(
                 f"unknown usage family {family!r}; expected one of {tuple(USAGE_GROUP_BY)}"
@@ -596,17 +337,16 @@ class AdminClient:
         endpoint = EP_USAGE.format(family=family)
         params: Params = [("limit", str(self.usage_limit))]
         params += [("group_by", g) for g in USAGE_GROUP_BY[family]]
-        yield from self._iter_buckets(
-            endpoint, endpoint, s, e, params, usage_normalizer(family), USAGE_KEY_COLUMNS
-        )
+        yield from self._iter_buckets(endpoint, s, e, params, USAGE_KINDS[family])
 
     def iter_costs(
         self,
         start: date | datetime,
         end: date | datetime,
         group_by: Sequence[str] = ("project_id", "line_item"),
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Daily costs for UTC days start <= day < end, 180 days a page.
+    ) -> Iterator[ColumnPage]:
+        """Daily costs for UTC days start <= day < end, 180 days a page, one `ColumnPage`
+        per API page; columns `COST_RECORD_KEYS`.
 
         With `api_key_id` in `group_by` it must be the only dimension, and days before
         2025-12-06 are not requested (the API refuses them); see `iter_api_key_costs`.
@@ -624,12 +364,10 @@ class AdminClient:
             return
         params: Params = [("limit", str(self.costs_limit))]
         params += [("group_by", g) for g in dims]
-        yield from self._iter_buckets(
-            EP_COSTS, EP_COSTS, s, e, params, normalize_cost, COST_KEY_COLUMNS
-        )
+        yield from self._iter_buckets(EP_COSTS, s, e, params, COSTS_KIND)
 
     def iter_api_key_costs(
         self, start: date | datetime, end: date | datetime
-    ) -> Iterator[list[dict[str, Any]]]:
+    ) -> Iterator[ColumnPage]:
         """Daily costs by API key, only for days on or after 2025-12-06."""
         return self.iter_costs(start, end, group_by=("api_key_id",))

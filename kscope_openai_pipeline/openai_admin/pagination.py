@@ -13,56 +13,20 @@ forever) and against the same item/bucket coming back on a later page.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, time
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from .buckets import ColumnPage
 from .errors import AdminApiResponseError
-from .records import BucketPage, ListPage
+from .listing import ListPage
 
 T = TypeVar("T")
 Params = list[tuple[str, str]]
-Fetch = Callable[[Params, Callable[[Any], T]], T]
-
-
-def utc_midnight(day: date) -> int:
-    """Unix seconds of 00:00 UTC on `day`."""
-    return int(datetime.combine(day, time(0), tzinfo=UTC).timestamp())
-
-
-def as_day(value: date | datetime, name: str) -> date:
-    """Accept a date, or a datetime at exactly UTC midnight (naive = UTC)."""
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        aware = aware.astimezone(UTC)
-        if aware.timetz().replace(tzinfo=None) != time(0):
-            raise ValueError(f"{name} must be a UTC day boundary, got {value.isoformat()}")
-        return aware.date()
-    if isinstance(value, date):
-        return value
-    raise TypeError(f"{name} must be a datetime.date, got {type(value).__name__}")
-
-
-def as_unix(value: int | date | datetime, name: str) -> int:
-    """Accept Unix seconds, a date (its UTC midnight) or a datetime (naive = UTC)."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be Unix seconds, a date or a datetime")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return int(aware.timestamp())
-    if isinstance(value, date):
-        return utc_midnight(value)
-    raise TypeError(f"{name} must be Unix seconds, a date or a datetime")
+#: GET one page with these query parameters and return it parsed.
+Fetch = Callable[[Params], T]
 
 
 def iter_list_pages(
-    fetch: Fetch[ListPage],
-    endpoint: str,
-    params: Params,
-    parse: Callable[[Any], ListPage],
-    *,
-    limit: int = 100,
+    fetch: Fetch[ListPage], endpoint: str, params: Params, *, limit: int = 100
 ) -> Iterator[ListPage]:
     """Yield every page of a list endpoint, following `after` cursors."""
     after: str | None = None
@@ -72,7 +36,7 @@ def iter_list_pages(
         query = [*params, ("limit", str(limit))]
         if after is not None:
             query.append(("after", after))
-        page = fetch(query, parse)
+        page = fetch(query)
         repeated = seen_ids.intersection(page.ids)
         if repeated:
             raise AdminApiResponseError(
@@ -97,11 +61,8 @@ def iter_list_pages(
 
 
 def iter_bucket_pages(
-    fetch: Fetch[BucketPage],
-    endpoint: str,
-    params: Params,
-    parse: Callable[[Any], BucketPage],
-) -> Iterator[BucketPage]:
+    fetch: Fetch[ColumnPage], endpoint: str, params: Params
+) -> Iterator[ColumnPage]:
     """Yield every page of a usage/costs query, replaying `next_page` with frozen params."""
     cursor: str | None = None
     seen_cursors: set[str] = set()
@@ -110,7 +71,7 @@ def iter_bucket_pages(
         query = list(params)
         if cursor is not None:
             query.append(("page", cursor))
-        page = fetch(query, parse)
+        page = fetch(query)
         repeated = seen_starts.intersection(page.bucket_starts)
         if repeated:
             raise AdminApiResponseError(
@@ -120,15 +81,17 @@ def iter_bucket_pages(
                 reason="is a duplicate bucket (already returned on an earlier page)",
             )
         seen_starts.update(page.bucket_starts)
+        has_more, next_page = page.has_more, page.next_page
         yield page
-        if not page.has_more:
+        del page  # the consumer has it: not held here while the next one is fetched
+        if not has_more:
             return
-        if not page.next_page or page.next_page in seen_cursors:
+        if not next_page or next_page in seen_cursors:
             raise AdminApiResponseError(
                 endpoint=endpoint,
                 field="next_page",
-                value=page.next_page,
+                value=next_page,
                 reason="must name a new cursor while has_more is true",
             )
-        seen_cursors.add(page.next_page)
-        cursor = page.next_page
+        seen_cursors.add(next_page)
+        cursor = next_page

@@ -12,7 +12,6 @@ exception.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Generator
 
@@ -42,14 +41,6 @@ class Secret:
                 "check OPENAI_ADMIN_KEY (value not shown)"
             )
         self._value = value
-
-    @classmethod
-    def from_env(cls, name: str = "OPENAI_ADMIN_KEY") -> Secret:
-        """Read the key from the environment, the only place the pipeline takes it from."""
-        value = os.environ.get(name, "")
-        if not value:
-            raise ValueError(f"{name} is not set: export an OpenAI admin key (sk-admin-...)")
-        return cls(value)
 
     def reveal(self) -> str:
         """Return the raw key. Call only where the key must go on the wire."""

@@ -1,8 +1,9 @@
 """Normalized client records -> DataFrames shaped like a warehouse table.
 
-The client hands out dicts with snake_case keys that already match the table columns; this
-module only adds `organization_id`, drops keys the table does not keep (e.g. a cost
-record's `api_key_id` in openai.costs) and turns DOUBLE columns' Decimals into floats.
+The client hands out dicts (inventory) or column pages (usage, costs) whose snake_case
+names already match the table columns; this module only adds `organization_id`, drops
+columns the table does not keep (e.g. a cost page's `api_key_id` in openai.costs) and
+turns DOUBLE columns' Decimals into floats.
 Everything else (dtypes, nullability) is checked by the table's pandera model on write.
 
 One normalization rule for money: the Costs API sends dollars as JSON numbers that carry
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 import pandera.pandas as pa
@@ -25,16 +26,31 @@ from kscope_openai_pipeline.schemas.base import MONEY_SCALE, column_names, sql_t
 _NANO_DOLLAR = Decimal(1).scaleb(-MONEY_SCALE)
 
 
+@runtime_checkable
+class Columns(Protocol):
+    """A page of rows held column by column (the client's usage and costs pages).
+
+    A protocol, not the client's class: the warehouse does not import the client, so the
+    rooms that read the warehouse (the sightlines) never depend on it either.
+    """
+
+    columns: Mapping[str, list[Any]]
+    num_rows: int
+
+
 def records_frame(
-    records: Iterable[Mapping[str, Any]],
+    records: Iterable[Mapping[str, Any]] | Columns,
     model: type[pa.DataFrameModel],
     organization_id: str,
 ) -> pd.DataFrame:
     """A frame with exactly `model`'s columns, in order, one row per record."""
     columns = column_names(model)
     own = [c for c in columns if c != "organization_id"]
-    rows = records if isinstance(records, list) else list(records)
-    if rows:  # column by column: no second dict per record (a costs page has ~700k)
+    if isinstance(records, Columns):
+        n = records.num_rows
+        data = {c: records.columns.get(c) or [None] * n for c in own}
+        frame = pd.DataFrame(data, columns=own) if n else pd.DataFrame(columns=own)
+    elif rows := records if isinstance(records, list) else list(records):
         frame = pd.DataFrame({c: [record.get(c) for record in rows] for c in own}, columns=own)
     else:
         frame = pd.DataFrame.from_records([], columns=own)

@@ -40,7 +40,7 @@ from decimal import Decimal
 import pandas as pd
 
 from kscope_openai_pipeline.openai_admin import USAGE_GROUP_BY
-from kscope_openai_pipeline.openai_admin.records import (
+from kscope_openai_pipeline.openai_admin.usage import (
     USAGE_DIMENSIONS,
     USAGE_OPTIONAL_METRICS,
     USAGE_REQUIRED_METRICS,

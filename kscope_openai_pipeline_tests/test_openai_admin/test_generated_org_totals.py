@@ -44,10 +44,11 @@ def crawl():
             "service_accounts": c.list_service_accounts(projects),
             "project_users": c.list_project_users(projects),
             "usage": {
-                f: [r for p in c.iter_usage(f, start, end) for r in p] for f in USAGE_FAMILIES
+                f: [r for p in c.iter_usage(f, start, end) for r in p.rows()]
+                for f in USAGE_FAMILIES
             },
-            "costs": [r for p in c.iter_costs(start, end) for r in p],
-            "key_costs": [r for p in c.iter_api_key_costs(start, end) for r in p],
+            "costs": [r for p in c.iter_costs(start, end) for r in p.rows()],
+            "key_costs": [r for p in c.iter_api_key_costs(start, end) for r in p.rows()],
             "stats": c.stats.as_dict(),
             "requests": sb.requests,
         }

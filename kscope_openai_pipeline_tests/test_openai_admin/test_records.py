@@ -1,9 +1,11 @@
-"""Normalization and validation at the edge (pure functions, no HTTP needed)."""
+"""Decoding, validation and normalization at the edge (pure functions, no HTTP needed)."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -12,20 +14,13 @@ from kscope_openai_pipeline.openai_admin import (
     USAGE_FAMILIES,
     USAGE_RECORD_KEYS,
     AdminApiResponseError,
+    ColumnPage,
+    listing,
 )
-from kscope_openai_pipeline.openai_admin.pagination import as_day, as_unix, utc_midnight
-from kscope_openai_pipeline.openai_admin.records import (
-    COST_KEY_COLUMNS,
-    USAGE_KEY_COLUMNS,
-    Window,
-    normalize_cost,
-    parse_bucket_page,
-    parse_json,
-    parse_list_page,
-    project_api_key_normalizer,
-    usage_normalizer,
-    utc_datetime,
-)
+from kscope_openai_pipeline.openai_admin.buckets import parse_bucket_page
+from kscope_openai_pipeline.openai_admin.decoding import utc_datetime
+from kscope_openai_pipeline.openai_admin.usage import COSTS_KIND, USAGE_KINDS
+from kscope_openai_pipeline.openai_admin.window import Window, as_day, as_unix, utc_midnight
 
 DAY = 86400
 D0 = 1764979200  # 2025-12-06 00:00 UTC
@@ -49,10 +44,24 @@ def page(results: list[dict], start: int = D0, **extra: object) -> dict:
     }
 
 
+def encode(body: Any) -> bytes:
+    return json.dumps(body).encode()
+
+
+def usage_page(family: str, body: Any) -> ColumnPage:
+    return parse_bucket_page(encode(body), "/u", WIN, USAGE_KINDS[family])
+
+
 def usage(family: str, results: list[dict], start: int = D0) -> list[dict]:
-    return parse_bucket_page(
-        page(results, start), "/u", WIN, usage_normalizer(family), USAGE_KEY_COLUMNS
-    ).records
+    return list(usage_page(family, page(results, start)).rows())
+
+
+def costs(results: list[dict]) -> list[dict]:
+    return list(parse_bucket_page(encode(page(results)), "/c", WIN, COSTS_KIND).rows())
+
+
+def list_page(body: Any, kind: listing.ListKind) -> listing.ListPage:
+    return listing.parse_list_page(encode(body), "/k", kind)
 
 
 def test_completions_record_has_every_key_and_defaults():
@@ -230,24 +239,43 @@ def test_bucket_outside_window_and_duplicates():
         usage("embeddings", [], start=D0 + 3 * DAY)
     body = page([])
     body["data"].append(dict(body["data"][0]))
-    with pytest.raises(AdminApiResponseError, match="duplicate bucket"):
-        parse_bucket_page(body, "/u", WIN, usage_normalizer("embeddings"), USAGE_KEY_COLUMNS)
+    with pytest.raises(AdminApiResponseError, match="duplicate bucket") as err:
+        usage_page("embeddings", body)
+    assert err.value.field == "data[1].start_time"
     row = {"input_tokens": 1, "num_model_requests": 1, "project_id": "p"}
-    with pytest.raises(AdminApiResponseError, match="duplicate row"):
-        usage("embeddings", [row, dict(row)])
+    with pytest.raises(AdminApiResponseError, match="duplicate row") as err:
+        usage("embeddings", [row, {**row, "api_key_id": ""}])  # "" is NULL, like absent
+    assert err.value.field == "data[0].results[1].<dimensions>"
+    assert err.value.value == {
+        "project_id": "p",
+        "api_key_id": None,
+        "model": None,
+        "batch": None,
+        "service_tier": None,
+        "image_size": None,
+        "image_source": None,
+        "vector_store_id": None,
+        "context_level": None,
+    }
 
 
 def test_legacy_result_name_and_missing_results():
     body = page([])
     body["data"][0].pop("results")
     body["data"][0]["result"] = [{"num_sessions": 4}]
-    recs = parse_bucket_page(
-        body, "/u", WIN, usage_normalizer("code_interpreter_sessions"), USAGE_KEY_COLUMNS
-    ).records
+    recs = list(usage_page("code_interpreter_sessions", body).rows())
     assert [r["num_sessions"] for r in recs] == [4]
+    body["data"][0]["result"] = [{"num_sessions": -1}]
+    with pytest.raises(AdminApiResponseError, match="negative") as err:
+        usage_page("code_interpreter_sessions", body)
+    assert err.value.field == "data[0].result[0].num_sessions"
+    body["data"][0]["results"] = []  # `results` wins: `result` is not even read
+    assert usage_page("code_interpreter_sessions", body).num_rows == 0
     body["data"][0].pop("result")
-    with pytest.raises(AdminApiResponseError, match="required"):
-        parse_bucket_page(body, "/u", WIN, usage_normalizer("vector_stores"), USAGE_KEY_COLUMNS)
+    body["data"][0].pop("results")
+    with pytest.raises(AdminApiResponseError, match="required") as err:
+        usage_page("vector_stores", body)
+    assert err.value.field == "data[0].results"
 
 
 def test_cost_amounts_are_exact_decimals_from_number_or_string():
@@ -262,9 +290,9 @@ def test_cost_amounts_are_exact_decimals_from_number_or_string():
         b'{"amount":{"value":-0.25,"currency":"usd"},"line_item":"credit","project_id":"proj_a"}'
         b"]}]}"
     )
-    recs = parse_bucket_page(
-        parse_json(raw, "/c"), "/c", WIN, normalize_cost, COST_KEY_COLUMNS
-    ).records
+    parsed = parse_bucket_page(raw, "/c", WIN, COSTS_KIND)
+    assert parsed.column_names == COST_RECORD_KEYS and len(parsed) == parsed.num_rows == 3
+    recs = list(parsed.rows())
     assert [tuple(r) for r in recs] == [COST_RECORD_KEYS] * 3
     assert recs[0]["amount_usd"] == Decimal("1.2345678901234567890")
     assert str(recs[0]["amount_usd"]) == "1.2345678901234567890"
@@ -290,15 +318,16 @@ def test_bad_cost_amounts(amount, match):
     if amount is not None:
         result["amount"] = amount
     with pytest.raises(AdminApiResponseError, match=match):
-        parse_bucket_page(page([result]), "/c", WIN, normalize_cost, COST_KEY_COLUMNS)
+        costs([result])
 
 
 def test_not_json_and_non_finite_numbers():
     with pytest.raises(AdminApiResponseError, match="not valid JSON") as err:
-        parse_json(b'{"data": [', "/c")
+        parse_bucket_page(b'{"data": [', "/c", WIN, COSTS_KIND)
     assert err.value.field == "<body>"
+    assert err.value.value == "10 bytes starting '{\"data\": ['"
     with pytest.raises(AdminApiResponseError, match="not valid JSON"):
-        parse_json(b'{"value": NaN}', "/c")
+        parse_bucket_page(b'{"data": [], "has_more": NaN}', "/c", WIN, COSTS_KIND)
 
 
 def test_list_page_cursor_and_key_owner_flattening():
@@ -338,7 +367,7 @@ def test_list_page_cursor_and_key_owner_flattening():
             },
         ],
     }
-    parsed = parse_list_page(body, "/k", project_api_key_normalizer("proj_a"))
+    parsed = list_page(body, listing.project_api_keys("proj_a"))
     assert parsed.has_more is True and parsed.cursor == "key_2"
     assert parsed.records[0] == {
         "api_key_id": "key_1",
@@ -357,11 +386,14 @@ def test_list_page_cursor_and_key_owner_flattening():
     assert parsed.records[1]["owner_email"] == "a@x.io"
     assert parsed.records[1]["last_used_at"] == datetime(2024, 6, 21, 21, 0)
     body["last_id"] = None
-    assert parse_list_page(body, "/k", project_api_key_normalizer("p")).cursor == "key_2"
+    assert list_page(body, listing.project_api_keys("p")).cursor == "key_2"
     body["data"][1]["created_at"] = "2024-06-21"
     with pytest.raises(AdminApiResponseError) as err:
-        parse_list_page(body, "/k", project_api_key_normalizer("p"))
+        list_page(body, listing.project_api_keys("p"))
     assert err.value.field == "data[1].created_at" and err.value.value == "2024-06-21"
+    assert str(err.value) == (
+        "/k: invalid response: field 'data[1].created_at' must be an integer (got 2024-06-21)"
+    )
 
 
 def test_naive_utc_datetimes():
@@ -406,6 +438,6 @@ def test_empty_optional_text_becomes_null():
             }
         ],
     }
-    record = parse_list_page(body, "/k", project_api_key_normalizer("proj_a")).records[0]
+    record = list_page(body, listing.project_api_keys("proj_a")).records[0]
     assert (record["name"], record["owner_email"], record["owner_name"]) == (None, None, None)
     assert record["owner_id"] == "user-gone"

@@ -27,7 +27,8 @@ EXPECTED_SLEEPS["429"] = [1.0, 1.0]  # the sandbox's default Retry-After: 1
 
 def read_usage(client) -> list[dict]:
     return sorted(
-        (r for p in client.iter_usage("completions", START, END) for r in p), key=sort_key
+        (r for p in client.iter_usage("completions", START, END) for r in p.rows()),
+        key=sort_key,
     )
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from kscope_openai_pipeline.openai_admin import USAGE_FAMILIES, USAGE_GROUP_BY
+from kscope_openai_pipeline.openai_admin import USAGE_FAMILIES, USAGE_GROUP_BY, USAGE_RECORD_KEYS
 from kscope_openai_pipeline.sandbox.server import Sandbox
 from kscope_openai_pipeline_tests.helpers.handmade_org import (
     ARCHIVED,
@@ -247,7 +247,7 @@ def test_every_usage_family_equals_raw_events(sandbox, make_client, handmade_org
     c = make_client(sandbox)
     end = date(2025, 3, 4)  # 62 days: exactly two full pages
     pages = list(c.iter_usage(family, START, end))
-    got = sorted((r for p in pages for r in p), key=sort_key)
+    got = sorted((r for p in pages for r in p.rows()), key=sort_key)
     want = sorted(expected_usage(handmade_org, family, START, end), key=sort_key)
     assert len(pages) == 2 and len(got) == len(want) > 100
     assert got == want
@@ -268,7 +268,7 @@ def test_usage_request_counts(sandbox, make_client, handmade_org, days):
     assert ("start_time", str(T0)) in frozen and ("end_time", str(T0 + days * 86400)) in frozen
     for r in reqs[1:]:  # every later page replays the same query plus its cursor
         assert r.query[:-1] == frozen and r.query[-1][0] == "page"
-    got = sorted((r for p in pages for r in p), key=sort_key)
+    got = sorted((r for p in pages for r in p.rows()), key=sort_key)
     assert got == sorted(expected_usage(handmade_org, "completions", START, end), key=sort_key)
 
 
@@ -285,7 +285,7 @@ def test_costs_request_counts_and_exact_dollars(
     assert len(reqs) == len(pages) == n_requests
     assert ("limit", "180") in reqs[0].query
     assert [v for k, v in reqs[0].query if k == "group_by"] == ["project_id", "line_item"]
-    got = sorted((r for p in pages for r in p), key=sort_key)
+    got = sorted((r for p in pages for r in p.rows()), key=sort_key)
     want = sorted(
         expected_costs(handmade_org, START, end, ("project_id", "line_item")), key=sort_key
     )
@@ -296,7 +296,7 @@ def test_costs_request_counts_and_exact_dollars(
 
 def test_costs_365_days_total(sandbox, make_client, handmade_org):
     c = make_client(sandbox)
-    total = sum(r["amount_usd"] for p in c.iter_costs(START, date(2026, 1, 1)) for r in p)
+    total = sum(sum(p.columns["amount_usd"]) for p in c.iter_costs(START, date(2026, 1, 1)))
     raw = handmade_org.costs
     in_year = raw[(raw["ts"] >= T0) & (raw["ts"] < T0 + 365 * 86400)]
     assert total == sum(in_year["amount"], Decimal(0))
@@ -313,7 +313,7 @@ def test_api_key_costs_only_from_the_floor(sandbox, make_client, handmade_org):
     [req] = served(sandbox, "/organization/costs")
     assert ("start_time", "1764979200") in req.query
     assert [v for k, v in req.query if k == "group_by"] == ["api_key_id"]
-    got = sorted((r for p in pages for r in p), key=sort_key)
+    got = sorted((r for p in pages for r in p.rows()), key=sort_key)
     want = expected_costs(handmade_org, date(2025, 12, 6), date(2026, 1, 1), ("api_key_id",))
     assert got == sorted(want, key=sort_key)
     # from the floor only the hand-placed days have costs (the history ends 2025-10-31);
@@ -332,7 +332,8 @@ def test_empty_ranges(sandbox, make_client):
     assert list(c.iter_usage("images", START, START)) == []
     assert sandbox.requests == []
     before = list(c.iter_usage("images", date(2024, 12, 1), START))  # 31 days, no data
-    assert before == [[]]
+    assert [p.num_rows for p in before] == [0]
+    assert before[0].columns == {k: [] for k in USAGE_RECORD_KEYS}
     assert len(sandbox.requests) == 1
     with pytest.raises(ValueError):
         list(c.iter_usage("images", START, date(2024, 12, 1)))

@@ -3,7 +3,8 @@
 Every case is served over real HTTP by a scripted loopback server and is either
 *normalized* (the exact records the client must hand out are given) or *rejected* (the
 error class, the field path it must name, and words of its reason are given). The
-normalization rules (documented in openai_admin/records.py and defs/frames.py):
+normalization rules (documented in openai_admin/buckets.py, listing.py, usage.py and
+defs/frames.py):
 
 - unknown extra fields are ignored (newer API fields, `organization_id`, `user_email`);
 - a missing optional metric is 0, a missing or null dimension is NULL, an empty-string

@@ -68,9 +68,9 @@ def script(case: Case):
 def fetch(client: AdminClient, target: str) -> list[dict[str, Any]]:
     end = date.fromordinal(DAY1.toordinal() + 1)
     if target == "usage":
-        return [r for p in client.iter_usage("completions", DAY0, end) for r in p]
+        return [r for p in client.iter_usage("completions", DAY0, end) for r in p.rows()]
     if target == "costs":
-        return [r for p in client.iter_costs(DAY0, end) for r in p]
+        return [r for p in client.iter_costs(DAY0, end) for r in p.rows()]
     return client.list_users()
 
 

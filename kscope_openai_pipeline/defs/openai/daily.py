@@ -27,28 +27,33 @@ from kscope_openai_pipeline.defs.openai.access import ACCESS_CHECK_KEY
 from kscope_openai_pipeline.defs.partitions import daily_partitions, window_days
 from kscope_openai_pipeline.defs.policies import API_RETRY, SINGLE_RUN, WRITER_POOL
 from kscope_openai_pipeline.defs.resources.openai_admin import OpenAIAdminResource
-from kscope_openai_pipeline.openai_admin import API_KEY_COSTS_FIRST_DAY, USAGE_FAMILIES, AdminClient
+from kscope_openai_pipeline.openai_admin import (
+    API_KEY_COSTS_FIRST_DAY,
+    USAGE_FAMILIES,
+    AdminClient,
+    ColumnPage,
+)
 from kscope_openai_pipeline.schemas import openai as schemas
 
-#: (endpoint, records of one API page)
-Pages = Iterator[tuple[str, list[dict[str, Any]]]]
+#: (endpoint, one API page as columns)
+Pages = Iterator[tuple[str, ColumnPage]]
 
 
 def usage_pages(client: AdminClient, start: date, end: date) -> Pages:
     """Every usage family's pages for [start, end), family after family."""
     for family in USAGE_FAMILIES:
-        for records in client.iter_usage(family, start, end):
-            yield f"/organization/usage/{family}", records
+        for page in client.iter_usage(family, start, end):
+            yield f"/organization/usage/{family}", page
 
 
 def cost_pages(client: AdminClient, start: date, end: date) -> Pages:
-    for records in client.iter_costs(start, end, group_by=("project_id", "line_item")):
-        yield "/organization/costs", records
+    for page in client.iter_costs(start, end, group_by=("project_id", "line_item")):
+        yield "/organization/costs", page
 
 
 def api_key_cost_pages(client: AdminClient, start: date, end: date) -> Pages:
-    for records in client.iter_api_key_costs(start, end):
-        yield "/organization/costs?group_by=api_key_id", records
+    for page in client.iter_api_key_costs(start, end):
+        yield "/organization/costs?group_by=api_key_id", page
 
 
 @dataclass(frozen=True)
@@ -138,14 +143,14 @@ class PageFeed:
     def frames(self, client: AdminClient, first: date, end: date) -> Iterator[pd.DataFrame]:
         if first >= end:
             return
-        for endpoint, records in self.spec.pages(client, first, end):
+        for endpoint, page in self.spec.pages(client, first, end):
             self.pages += 1
             self.endpoint = endpoint
             if endpoint not in self.endpoints:
                 self.endpoints.append(endpoint)
-            if records:
-                frame = warehouse.records_frame(records, self.spec.model, self.organization_id)
-                records.clear()  # the frame holds the values; free the page's dicts now
+            if page.num_rows:
+                frame = warehouse.records_frame(page, self.spec.model, self.organization_id)
+                page.columns.clear()  # the frame holds the values; free the page's lists now
                 yield frame
                 del frame  # written: do not hold it while the next page is fetched
         self.endpoint = None  # checks after the last page concern every endpoint

@@ -16,7 +16,7 @@ import dagster as dg
 import pytest
 
 from kscope_openai_pipeline import warehouse
-from kscope_openai_pipeline.openai_admin import AdminClient
+from kscope_openai_pipeline.openai_admin import AdminClient, ColumnPage
 from kscope_openai_pipeline.sandbox.server import Fault, Sandbox
 from kscope_openai_pipeline_tests.helpers.pipeline import (
     DAILY,
@@ -157,17 +157,17 @@ def test_rows_failing_pandera_leave_the_table_and_name_table_column_value_endpoi
     """A negative token count in the fetched records stops the write; no retry.
 
     The client itself refuses negative metrics in an HTTP body, so the bad value is put
-    into the records the asset's fetch yields (after real HTTP), which only pandera sees.
+    into the page the asset's fetch yields (after real HTTP), which only pandera sees.
     """
     first, last = pipeline.day(13), pipeline.day(15)
     old = write_and_mark(pipeline, first, last)
     iter_usage = AdminClient.iter_usage
 
-    def poisoned(self, family, start, end) -> Iterator[list[dict]]:
-        for records in iter_usage(self, family, start, end):
+    def poisoned(self, family, start, end) -> Iterator[ColumnPage]:
+        for page in iter_usage(self, family, start, end):
             if family == "completions":
-                records[1]["input_tokens"] = -5
-            yield records
+                page.columns["input_tokens"][1] = -5
+            yield page
 
     monkeypatch.setattr(AdminClient, "iter_usage", poisoned)
 
