@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from kscope_openai_pipeline.cli import main
 from kscope_openai_pipeline.sandbox.model import SyntheticOrg
 from kscope_openai_pipeline.sandbox.server import AUDIT_LOGGING_OFF, Sandbox
+from kscope_openai_pipeline_tests.helpers.handmade_org import ADMIN_KEY, DAY0
 
 from .clients import client
-from .handmade import ADMIN_KEY, DAY0
 from .test_server_cli import FIRST_LINE, _command
 
 ORG = "org-handmade"
