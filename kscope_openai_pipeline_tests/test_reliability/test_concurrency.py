@@ -32,7 +32,7 @@ from dagster._core.instance.ref import InstanceRef
 from dagster_graphql import DagsterGraphQLClient
 
 from kscope_openai_pipeline import warehouse
-from kscope_openai_pipeline.dagster_home import PROJECT_ROOT
+from kscope_openai_pipeline.dagster_home import INSTANCE_CONFIG
 from kscope_openai_pipeline_tests.helpers.processes import dagster_dev, free_port
 
 from .harness import (
@@ -89,7 +89,7 @@ def test_eight_queued_partition_runs_and_an_open_analyst_block_nothing(
 ):
     home = tmp_path / "dagster_home"
     home.mkdir()
-    (home / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
+    (home / "dagster.yaml").write_text(INSTANCE_CONFIG.read_text())
     analyst_path = tmp_path / "kscope_analytics.duckdb"
     release_files()
     warehouse.publish(scenario_db, analyst_path)
