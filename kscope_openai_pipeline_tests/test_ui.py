@@ -51,7 +51,8 @@ def test_ui_command_serves_dagster_with_schedule_sensor_and_inputs(
                 "daily_refresh": "RUNNING"
             }
             assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {
-                "publish_analyst_copy": "RUNNING"
+                "publish_analyst_copy": "RUNNING",
+                "sightlines_automation": "RUNNING",
             }
             lines = log.read_text().splitlines()
             assert lines[0].startswith("Sandbox serving http://127.0.0.1:")

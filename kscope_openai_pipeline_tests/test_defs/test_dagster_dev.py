@@ -103,7 +103,8 @@ def test_backfill_of_ten_partitions_through_graphql(
                 "daily_refresh": "RUNNING"
             }
             assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {
-                "publish_analyst_copy": "RUNNING"
+                "publish_analyst_copy": "RUNNING",
+                "sightlines_automation": "RUNNING",
             }
 
             # what the UI's "Materialize selected" -> partition range -> "Launch backfill" sends

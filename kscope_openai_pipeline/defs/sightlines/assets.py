@@ -8,6 +8,9 @@ key, metadata (a markdown summary and the headline) and checks.
 Money in the metadata is a float of dollars (`MetadataValue.float`), so the UI plots it
 across materializations; the tables keep the exact DECIMAL. The chart is a `file://` URL
 (the UI renders URLs as links, paths only as copy buttons) plus its path.
+
+They follow their upstream by declarative automation (`automation.py`): after a backfill
+or any other run that updates their inputs without them, they are recomputed once.
 """
 
 from decimal import Decimal
@@ -21,6 +24,7 @@ from kscope_openai_pipeline import settings
 from kscope_openai_pipeline.defs.metadata import column_schema
 from kscope_openai_pipeline.defs.policies import WRITER_POOL
 from kscope_openai_pipeline.defs.resources.warehouse import WarehouseResource
+from kscope_openai_pipeline.defs.sightlines.automation import AFTER_UPSTREAM_UPDATES
 from kscope_openai_pipeline.schemas import sightlines as schemas
 from kscope_openai_pipeline.sightlines import chart, checks, runner, summaries
 from kscope_openai_pipeline.sightlines.params import (
@@ -131,6 +135,7 @@ class SightlinesConfig(dg.Config):
                 "dagster/table_name": table,
             },
             kinds={"duckdb", "sql"},
+            automation_condition=AFTER_UPSTREAM_UPDATES,
         )
         for table, (_, model, description) in _TABLES.items()
     ],
