@@ -71,8 +71,9 @@ def test_fault_recovered_same_records(sandbox, make_client, fake_time, clean_usa
 
 def served_eventually(sandbox, path: str, n: int) -> bool:
     """The sandbox logs a 'slow' request only after its delay, when the client has long
-    timed out; wait (at most 2 s past the delay) for the log to catch up, then compare."""
-    deadline = time.monotonic() + SLOW_DELAY + 2.0
+    timed out; wait (at most 10 s past the delay, for a loaded machine; it returns as soon
+    as the log has caught up) for the log to catch up, then compare."""
+    deadline = time.monotonic() + SLOW_DELAY + 10.0
     while True:
         count = len([r for r in sandbox.requests if r.path == path])
         if count >= n or time.monotonic() > deadline:
