@@ -86,13 +86,14 @@ def run_jobs(env: dict[str, str], jobs: list, out: Path) -> list[str]:
             (out.with_suffix(".stderr")).open("wb") as stderr:
         proc = subprocess.run(
             [sys.executable, "-c", RUN_JOBS, json.dumps(jobs)],
-            env=env, stdout=stdout, stderr=stderr, timeout=240, cwd=PROJECT_ROOT,
+            env=env, stdout=stdout, stderr=stderr, timeout=600, cwd=PROJECT_ROOT,
         )
     assert proc.returncode == 0, out.with_suffix(".stderr").read_text()[-3000:]
     return out.with_suffix(".stdout").read_text().splitlines()
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_sentinel_key_is_found_nowhere(world, sandbox, tmp_path, tally):
     home = tmp_path / "dagster_home"
     home.mkdir()
