@@ -71,6 +71,13 @@ def published_days(path: Path) -> dict:
         conn.close()
 
 
+def _failures(log: Path) -> str:
+    """What dagster dev logged about failures (for a failing assertion's message)."""
+    lines = log.read_text().splitlines()
+    wanted = ("FAILURE", "Error", "error", "Traceback", "lock")
+    return "\n".join([line for line in lines if any(w in line for w in wanted)][-40:])
+
+
 class Analyst(threading.Thread):
     """Holds one read-only connection on the analyst copy and queries it in a loop."""
 
@@ -146,7 +153,7 @@ def test_eight_queued_partition_runs_and_an_open_analyst_block_nothing(
                 statuses = [client.get_run_status(r) for r in run_ids]
                 if all(s in FINISHED for s in statuses):
                     break
-                assert time.monotonic() < deadline, statuses
+                assert time.monotonic() < deadline, (statuses, _failures(log))
                 assert proc.poll() is None, log.read_text()[-4000:]
                 time.sleep(1.0)
             # the sensor (every 5 s) publishes after the last run too: the copy then holds
@@ -191,7 +198,10 @@ def test_eight_queued_partition_runs_and_an_open_analyst_block_nothing(
               analyst_slowest_ms=round(analyst.slowest * 1000),
               publishes_while_open=len(analyst.inodes) - 1)
 
-    assert succeeded == 8, [(r.dagster_run.run_id, r.dagster_run.status) for r in records]
+    assert succeeded == 8, (
+        [(r.dagster_run.run_id, r.dagster_run.status) for r in records], errors[:5],
+        _failures(log),
+    )  # fmt: skip
     assert partitions == [d.isoformat() for d in DAYS]
     assert errors == [] and lock_errors == 0
     spans = sorted((r.start_time, r.end_time) for r in records)
