@@ -77,8 +77,9 @@ def test_sigkill_mid_write_keeps_previous_rows_and_next_run_recovers(
     world, sandbox, scenario_db, tally, tmp_path, kill_at
 ):
     path, committed = KILL_POINTS[kill_at]
-    # held far longer than the kill takes even on a loaded machine: the kill ends it anyway
-    hold = Fault(kind="slow", path=path, times=1, delay=120.0)
+    # held far longer than the kill takes even on a loaded machine (seconds), not so long
+    # that the held request, logged when its hold ends, reaches much later tests
+    hold = Fault(kind="slow", path=path, times=1, delay=30.0)
     sandbox.inject(hold)
     release_files()
     env = {**os.environ, **world.env(scenario_db), "DAGSTER_HOME": str(tmp_path)}
