@@ -11,7 +11,7 @@ import re
 import subprocess
 import time
 from datetime import date, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import dagster as dg
@@ -37,6 +37,10 @@ from kscope_openai_pipeline_tests.helpers.pipeline import (
 )
 from kscope_openai_pipeline_tests.helpers.processes import BIN, CWD, child_environment
 
+#: A child that imports Dagster and runs the pipeline takes ~20 s on an idle machine and
+#: several minutes on a loaded one; the limit only catches a hang.
+CHILD_TIMEOUT = 600
+
 
 def runs_at(home: Path) -> list[dg.DagsterRun]:
     """The runs recorded in the instance at DAGSTER_HOME `home`."""
@@ -45,6 +49,7 @@ def runs_at(home: Path) -> list[dg.DagsterRun]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(CHILD_TIMEOUT + 60)
 def test_dagster_asset_materialize_openai_range(
     sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -67,7 +72,9 @@ def test_dagster_asset_materialize_openai_range(
     ]  # fmt: skip
 
     started = time.monotonic()
-    done = subprocess.run(command, env=env, cwd=CWD, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        command, env=env, cwd=CWD, capture_output=True, text=True, timeout=CHILD_TIMEOUT
+    )
     seconds = time.monotonic() - started
 
     assert done.returncode == 0, done.stderr[-3000:]
@@ -93,15 +100,25 @@ def test_dagster_asset_materialize_openai_range(
     print(f"dagster asset materialize: {seconds:.1f} s, {len(sandbox.requests)} requests")
 
 
-def _printed_spend(stdout: str) -> dict[date, Decimal]:
+def _printed_spend(stdout: str) -> dict[date, tuple[Decimal, Decimal, Decimal]]:
+    """day -> (all line items, seats, without seats) from the demo's spend table."""
     block = stdout.split("Billed spend per day")[1].split("\n\n")[0]
+    money = r"\s+(\d[\d,]*\.\d\d)"
     return {
-        date.fromisoformat(m[1]): Decimal(m[2].replace(",", ""))
-        for m in re.finditer(r"^\s+(\d{4}-\d\d-\d\d)\s+([\d,]+\.\d\d)$", block, re.M)
+        date.fromisoformat(m[1]): tuple(Decimal(v.replace(",", "")) for v in m.groups()[1:])
+        for m in re.finditer(rf"^\s+(\d{{4}}-\d\d-\d\d){money}{money}{money}$", block, re.M)
     }
 
 
+STEPS = [
+    "openai/invites", "openai/projects", "openai/users", "openai/api_keys",
+    "openai/project_users", "openai/service_accounts", "openai/organization",
+    "openai/usage", "openai/costs", "openai/api_key_costs", "sightlines",
+]  # fmt: skip
+
+
 @pytest.mark.slow
+@pytest.mark.timeout(CHILD_TIMEOUT + 60)
 def test_demo_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`kscope-openai demo --size tiny --days 20`: real numbers, analyst copy, run history.
 
@@ -113,7 +130,7 @@ def test_demo_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
     started = time.monotonic()
     done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=150)  # fmt: skip
+                          timeout=CHILD_TIMEOUT)  # fmt: skip
     seconds = time.monotonic() - started
 
     assert done.returncode == 0, done.stderr[-3000:]
@@ -122,13 +139,36 @@ def test_demo_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     last = gt.to_date(org.end_day) - timedelta(days=1)
     first = last - timedelta(days=19)
     assert f"Running daily_refresh_job for {first} .. {last} (20 days) as one Dagster run" in out
+    assert out.splitlines()[2] == (
+        "Recorded in Dagster: kscope/dev_tokens, kscope/gateway_costs, kscope/engineers "
+        "materialized; valid_rows passed 3 of 3"
+    )
+    # one progress line per step; the per-page INFO lines are for --verbose
+    progress = re.findall(r"^  (\S+)\s+done in\s+\d+\.\d s$", out, re.M)
+    assert sorted(progress) == sorted(STEPS)
+    assert "GET /organization" not in out + done.stderr
+    assert " - INFO - " not in done.stderr
     headlines = out.split("Sightlines:\n")[1].split("\n\n")[0].splitlines()
     assert len(headlines) == 3 and all(h.startswith("  - ") for h in headlines)
     assert "bypasses the gateway" in headlines[0]
     truth = gt.cost_totals(org, first, last + timedelta(days=1)).per_day
+    no_seats = gt.cost_totals(
+        org, first, last + timedelta(days=1), include_subscriptions=False
+    ).per_day
     cents = Decimal("0.01")
+
+    def shown(amount: Decimal) -> Decimal:
+        return amount.quantize(cents, ROUND_HALF_UP)
+
+    assert "The chart and the reconciliation leave out seat line items:" in out
     assert _printed_spend(out) == {
-        d: truth[d].quantize(cents, ROUND_HALF_EVEN) for d in truth if d > last - timedelta(7)
+        d: (
+            shown(truth[d]),
+            shown(truth[d] - no_seats.get(d, Decimal(0))),
+            shown(no_seats.get(d, Decimal(0))),
+        )
+        for d in truth
+        if d > last - timedelta(7)
     }
     assert org.admin_key not in out + done.stderr
 

@@ -23,3 +23,24 @@ API_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTI
 #: refuses a selection unless EVERY selected asset has a single-run backfill policy,
 #: unpartitioned ones included, so the inventory declares it too.
 SINGLE_RUN = dg.BackfillPolicy.single_run()
+
+
+def register_writer_pool(instance: dg.DagsterInstance) -> int | None:
+    """Give WRITER_POOL its limit in `instance` now; return the limit (None: no limits).
+
+    Why: Dagster stores a pool's limit from `concurrency.pools.default_limit` only when a
+    queued run first uses the pool, so until then Deployment > Concurrency says "No pool
+    limits have been configured" although dagster.yaml does configure one. This applies
+    the same rule Dagster's run queue applies (a pool without a stored limit, or one still
+    on an outdated default, gets the default), so a limit set by hand is never touched.
+    """
+    storage = instance.event_log_storage
+    default = instance.global_op_concurrency_default_limit
+    if not storage.supports_global_concurrency_limits:
+        return None
+    stored = {pool.name: pool for pool in storage.get_pool_limits()}
+    current = stored.get(WRITER_POOL)
+    if default and (current is None or (current.from_default and current.limit != default)):
+        storage.initialize_concurrency_limit_to_default(WRITER_POOL)
+        return default
+    return current.limit if current is not None else None

@@ -3,11 +3,14 @@
 Why: standalone users have no Kscope crawler writing kscope.* into the warehouse; they
 export dev tokens, gateway costs and the engineer registry to files and load them here.
 The demo loads the sandbox's generated inputs the same way, so it goes through exactly the
-path a user takes. A thin wrapper over `loader.py`.
+path a user takes. A thin wrapper over `loader.py`. The command returns what it loaded
+(`LoadedInputs`) so the `kscope-openai` entry point can record the load in Dagster
+without this room knowing Dagster.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -15,6 +18,15 @@ import duckdb
 
 from kscope_openai_pipeline import settings
 from kscope_openai_pipeline.kscope_inputs.loader import InputFileError, load_inputs
+
+
+@dataclass(frozen=True)
+class LoadedInputs:
+    """What one `load-inputs` stored: the warehouse, rows per table, the files read."""
+
+    db_path: Path
+    tables: dict[str, int]
+    files: dict[str, Path]
 
 
 @click.command("load-inputs")
@@ -43,7 +55,7 @@ def load_inputs_command(
     organization_id: str | None,
     allow_empty: bool,
     strict: bool,
-) -> None:
+) -> LoadedInputs:
     """Validate Kscope input files and replace their tables in one transaction.
 
     Nothing is written unless every file given is valid; an error names the file, the row
@@ -80,3 +92,4 @@ def load_inputs_command(
     for table, rows in written.items():
         click.echo(f"{table}: {rows:,} rows")
     click.echo(f"Loaded into {target}")
+    return LoadedInputs(target, written, files)

@@ -2,7 +2,11 @@
 
 Why no plotting library: the page must open anywhere (next to the analyst copy, from the
 Dagster metadata) with no scripts, fonts or images to fetch, and it draws three series.
-Every number is read back from `sightlines.billing_reconciliation`.
+Every number is read back from `sightlines.billing_reconciliation`, whose billed side
+leaves out subscription (seat) line items: seats never pass through a gateway. The page
+says so in its title, its legend and its table (which lists the seats left out per day,
+read from `openai.costs` with the same patterns), so its billed bars are never mistaken
+for the whole bill.
 """
 
 from __future__ import annotations
@@ -16,13 +20,22 @@ import duckdb
 
 from kscope_openai_pipeline.sightlines.params import SightlineParams
 from kscope_openai_pipeline.sightlines.summaries import (
+    seat_spend_per_day,
     summarize_billing_reconciliation,
     usd,
     window_org_days,
 )
 
+TITLE = "Billed vs metered OpenAI spend per day, without seat line items"
+Y_AXIS_LABEL = "USD per day"
+LEGEND = (
+    ("billed by OpenAI, seat line items left out", "billed"),
+    ("of which unregistered keys", "bypass"),
+    ("metered by the gateway", "metered"),
+)
+
 _WIDTH, _HEIGHT = 960, 360
-_MARGIN = {"left": 70, "right": 20, "top": 20, "bottom": 50}
+_MARGIN = {"left": 84, "right": 20, "top": 20, "bottom": 50}
 _COLORS = {"billed": "#9aa5b1", "bypass": "#d64545", "metered": "#1f6feb"}
 
 
@@ -53,8 +66,11 @@ def reconciliation_svg(days: list[dict]) -> str:
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH} {_HEIGHT}" '
-        f'role="img" aria-label="Billed versus metered spend per day">',
+        f'role="img" aria-label="{html.escape(TITLE)}">',
         f'<rect x="0" y="0" width="{_WIDTH}" height="{_HEIGHT}" fill="#ffffff"/>',
+        f'<text x="14" y="{(top + bottom) / 2:.1f}" text-anchor="middle" font-size="12" '
+        f'fill="#52606d" transform="rotate(-90 14 {(top + bottom) / 2:.1f})">'
+        f"{html.escape(Y_AXIS_LABEL)}</text>",
     ]
     for i in range(5):
         value = top_value * i / 4
@@ -70,7 +86,8 @@ def reconciliation_svg(days: list[dict]) -> str:
         x = left + i * step + (step - bar) / 2
         billed, bypass = d["billed_usd"], min(d["bypass_explained_usd"], d["billed_usd"])
         tip = html.escape(
-            f"{d['recon_date']}: billed {usd(billed)}, metered {usd(d['metered_usd'])}, "
+            f"{d['recon_date']}: billed {usd(billed)} without seats, "
+            f"metered {usd(d['metered_usd'])}, "
             f"gap {usd(d['gap_usd'])}, bypass keys {usd(d['bypass_explained_usd'])}, "
             f"{d['status']}"
         )
@@ -95,10 +112,8 @@ def reconciliation_svg(days: list[dict]) -> str:
     parts.append(
         f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#52606d"/>'
     )
-    legend = [("billed by OpenAI", "billed"), ("of which unregistered keys", "bypass"),
-              ("metered by the gateway", "metered")]
-    for i, (label, key) in enumerate(legend):
-        lx = left + i * 230
+    for i, (label, key) in enumerate(LEGEND):
+        lx = left + (0, 330, 540)[i]
         parts.append(
             f'<rect x="{lx}" y="{_HEIGHT - 18}" width="12" height="12" fill="{_COLORS[key]}"/>'
             f'<text x="{lx + 18}" y="{_HEIGHT - 8}" font-size="12" fill="#1f2933">'
@@ -108,10 +123,15 @@ def reconciliation_svg(days: list[dict]) -> str:
     return "\n".join(parts)
 
 
-def reconciliation_html(days: list[dict], title: str, subtitle: str) -> str:
-    """A complete HTML page (inline CSS and SVG only) for the reconciliation days."""
+def reconciliation_html(
+    days: list[dict], title: str, subtitle: str, seats: dict[dt.date, Decimal] | None = None
+) -> str:
+    """A complete HTML page (inline CSS and SVG only) for the reconciliation days;
+    `seats` are the seat line items left out of each day's billed side."""
+    seats = seats or {}
     rows = "\n".join(
         f"<tr><td>{d['recon_date']}</td><td>{usd(d['billed_usd'])}</td>"
+        f"<td>{usd(seats.get(d['recon_date']))}</td>"
         f"<td>{usd(d['metered_usd'])}</td><td>{usd(d['gap_usd'])}</td>"
         f"<td>{usd(d['bypass_explained_usd'])}</td><td>{html.escape(d['status'])}</td></tr>"
         for d in reversed(days)
@@ -136,8 +156,8 @@ th:first-child, td:first-child, th:last-child, td:last-child {{ text-align: left
 <p class="sub">{html.escape(subtitle)}</p>
 {reconciliation_svg(days)}
 <table>
-<thead><tr><th>day</th><th>billed</th><th>metered</th><th>gap</th><th>bypass keys</th>
-<th>status</th></tr></thead>
+<thead><tr><th>day</th><th>billed without seats</th><th>seats (left out)</th>
+<th>metered</th><th>gap</th><th>bypass keys</th><th>status</th></tr></thead>
 <tbody>
 {rows}
 </tbody>
@@ -163,12 +183,17 @@ def write_reconciliation_chart(
     span = days or params.window_days
     start = params.as_of - dt.timedelta(days=span - 1)
     rows = window_org_days(conn, start, params.as_of)
+    seats = seat_spend_per_day(conn, start, params.as_of, params.subscription_patterns)
     summary = summarize_billing_reconciliation(conn, params)
-    title = "Billed vs metered OpenAI spend per day"
-    subtitle = f"{start} to {params.as_of}. {summary['headline']}."
+    patterns = ", ".join(f"'{p}'" for p in params.subscription_patterns)
+    subtitle = (
+        f"{start} to {params.as_of}. {summary['headline']}. Billed leaves out seat line "
+        f"items (line_item ILIKE {patterns}: {usd(sum(seats.values(), Decimal(0)))} in "
+        f"these days), which never pass through a gateway."
+    )
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(target.suffix + ".tmp")
-    tmp.write_text(reconciliation_html(rows, title, subtitle), encoding="utf-8")
+    tmp.write_text(reconciliation_html(rows, TITLE, subtitle, seats), encoding="utf-8")
     tmp.replace(target)
     return target

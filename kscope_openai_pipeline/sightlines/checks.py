@@ -9,6 +9,7 @@ found in its metadata (counts and up to five examples) so a failing check is act
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -46,7 +47,12 @@ def _examples(
     ).fetchall()
     if not rows:
         return 0, []
-    return int(rows[0][-1]), [tuple(str(v) for v in r[:-1]) for r in rows]
+    return int(rows[0][-1]), [tuple(_text(v) for v in r[:-1]) for r in rows]
+
+
+def _text(value: Any) -> str:
+    """A value as an example shows it: dollars in fixed point ('0.000000000', never '0E-9')."""
+    return f"{value:f}" if isinstance(value, Decimal) else str(value)
 
 
 def gateway_bypass_one_row_per_key(conn: duckdb.DuckDBPyConnection) -> CheckOutcome:

@@ -6,8 +6,10 @@ engineer opens must all tell the same story as the tables, in a sentence a perso
 back from the sightline tables (never recomputed), so the story cannot drift from the data.
 Money is Decimal to the end and rounded half-up to the cent only when shown.
 
-- `summarize_*(conn, params) -> dict`: headline, counts and money (as strings) plus a
-  `markdown` entry; what `runner.compute_all` returns as `SightlineResult.summary`.
+- `summarize_*(conn, params) -> dict`: headline, counts and money (as exact `Decimal`
+  dollars, never strings: `str()` of a Decimal zero is '0E-9') plus a `markdown` entry;
+  what `runner.compute_all` returns as `SightlineResult.summary`. The Dagster layer turns
+  the money into numbers the UI can plot.
 - `headlines(conn, params) -> list[str]`: the three sightlines' headlines (demo output).
 """
 
@@ -32,6 +34,11 @@ def usd(amount: Decimal | None) -> str:
     value = (amount or ZERO).quantize(CENT, rounding=ROUND_HALF_UP)
     sign = "-" if value < 0 else ""
     return f"{sign}${abs(value):,.2f}"
+
+
+def exact(amount: Decimal | None) -> Decimal:
+    """Dollars to the nano-dollar, as DECIMAL(18,9) holds them (None is 0)."""
+    return (amount or ZERO).quantize(ZERO)
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
@@ -128,11 +135,11 @@ def summarize_gateway_bypass(
         "dormant_keys": dormant[0],
         "registered_revoked_keys": revoked[0],
         "registered_keys": counts.get("registered", (0, ZERO))[0],
-        "bypass_cost_usd": str(bypass_cost),
+        "bypass_cost_usd": exact(bypass_cost),
         "window_start": params.window_start.isoformat(),
         "as_of": params.as_of.isoformat(),
         "top_keys": [
-            {"api_key_id": r["api_key_id"], "status": r["status"], "cost_usd": str(r["cost_usd"])}
+            {"api_key_id": r["api_key_id"], "status": r["status"], "cost_usd": exact(r["cost_usd"])}
             for r in top
         ],
         "markdown": markdown,
@@ -156,6 +163,39 @@ def window_org_days(
         """,
         [start, end],
     )
+
+
+def seat_spend_per_day(
+    conn: duckdb.DuckDBPyConnection,
+    start: dt.date,
+    end: dt.date,
+    subscription_patterns: tuple[str, ...],
+) -> dict[dt.date, Decimal]:
+    """Subscription (seat) line items of openai.costs per day over [start, end]: what the
+    reconciliation's billed side leaves out (same patterns), for the chart and the demo."""
+    return {
+        r["cost_date"]: r["seats"]
+        for r in _rows(
+            conn,
+            """
+            WITH patterns AS (
+                SELECT UNNEST(CAST(? AS VARCHAR[])) AS pattern
+            ),
+            seat_line_items AS (
+                SELECT DISTINCT c.line_item
+                FROM openai.costs AS c
+                JOIN patterns AS p ON c.line_item ILIKE p.pattern
+            )
+            SELECT c.cost_date, SUM(c.amount_usd) AS seats
+            FROM openai.costs AS c
+            SEMI JOIN seat_line_items AS s ON s.line_item = c.line_item
+            WHERE c.cost_date BETWEEN ? AND ?
+            GROUP BY c.cost_date
+            ORDER BY c.cost_date
+            """,
+            [list(subscription_patterns), start, end],
+        )
+    }
 
 
 def summarize_billing_reconciliation(
@@ -208,14 +248,14 @@ def summarize_billing_reconciliation(
     )
     return {
         "headline": headline,
-        "billed_usd": str(billed),
-        "metered_usd": str(metered),
-        "gap_usd": str(gap),
-        "bypass_explained_usd": str(bypass),
+        "billed_usd": exact(billed),
+        "metered_usd": exact(metered),
+        "gap_usd": exact(gap),
+        "bypass_explained_usd": exact(bypass),
         "days": len(days),
         "days_by_status": statuses,
         "largest_gap_days": [
-            {"recon_date": d["recon_date"].isoformat(), "gap_usd": str(d["gap_usd"])}
+            {"recon_date": d["recon_date"].isoformat(), "gap_usd": exact(d["gap_usd"])}
             for d in largest
         ],
         "window_start": params.window_start.isoformat(),
@@ -271,7 +311,7 @@ def summarize_seat_governance(
         "members": len(members),
         "unattributed": len(missing),
         "unattributed_by_reason": reasons,
-        "unattributed_seat_usd": str(cost),
+        "unattributed_seat_usd": exact(cost),
         "unattributed_members": [
             {"member_id": m["member_id"], "email": m["email"], "reason": m["reason"]}
             for m in missing
@@ -307,7 +347,7 @@ def summarize_seat_allocation(
     )
     return {
         "headline": headline,
-        "allocated_usd": str(row["allocated"]),
+        "allocated_usd": exact(row["allocated"]),
         "members": int(row["members"]),
         "line_items": int(row["lines"]),
         "unallocated_lines": int(row["unallocated_lines"]),

@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kscope_openai_pipeline.dagster_home import PROJECT_ROOT, ensure_dagster_home
+from kscope_openai_pipeline.dagster_home import INSTANCE_CONFIG, PROJECT_ROOT, ensure_dagster_home
 from kscope_openai_pipeline.demo import sandbox_environment
 from kscope_openai_pipeline.sandbox.server import Sandbox
 
@@ -85,11 +85,11 @@ def clean_environment(**settings: str) -> dict[str, str]:
 
 
 def project_home(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A DAGSTER_HOME under `tmp` with the project's dagster.yaml linked in, as
+    """A DAGSTER_HOME under `tmp` with the project's instance config linked in, as
     `make demo`/`make ui` prepare `.dagster_home` (run queue, DuckDB writer pool)."""
     monkeypatch.setenv("DAGSTER_HOME", str(tmp / "dagster_home"))
     home = ensure_dagster_home()
-    assert (home / "dagster.yaml").resolve() == (PROJECT_ROOT / "dagster.yaml").resolve()
+    assert (home / "dagster.yaml").resolve() == INSTANCE_CONFIG.resolve()
     return home
 
 

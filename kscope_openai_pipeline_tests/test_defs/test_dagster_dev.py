@@ -1,15 +1,18 @@
-"""`dagster dev` end to end: a 10-partition backfill launched through GraphQL as the UI does.
+"""`dagster dev` end to end: a 10-partition backfill launched through GraphQL as the UI does,
+then the sightlines recomputed by their automation, as a user sees it happen.
 
 The webserver, daemon and code server run in their own process group (like `set -m`)
 against the sandbox served by this test process, with DAGSTER_HOME in tmp_path and the
-project's dagster.yaml linked there (run queue, DuckDB writer pool). The whole group is
-killed in `finally`. Most of the ~90 s is Dagster's own: ~30 s to start, and the backfill
-daemon's 30 s tick, once to submit the run and once to mark the backfill complete.
+project's instance config linked there (run queue, DuckDB writer pool). The whole group is
+killed in `finally`. Most of the ~2 min is Dagster's own: ~30 s to start, the backfill
+daemon's 30 s tick, once to submit the run and once to mark the backfill complete, and the
+automation sensor's 30 s tick.
 """
 
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ import httpx
 import pytest
 
 from kscope_openai_pipeline import warehouse
+from kscope_openai_pipeline.sandbox import ground_truth as gt
 from kscope_openai_pipeline.sandbox.server import Sandbox
 from kscope_openai_pipeline_tests.helpers.pipeline import (
     DAILY_KEYS,
@@ -41,6 +45,7 @@ from kscope_openai_pipeline_tests.helpers.processes import (
     wait_for,
 )
 
+SIGHTLINES = ("billing_reconciliation", "gateway_bypass", "seat_allocation", "seat_governance")
 LAUNCH_BACKFILL = """
 mutation LaunchPartitionBackfill($backfillParams: LaunchBackfillParams!) {
   launchPartitionBackfill(backfillParams: $backfillParams) {
@@ -49,6 +54,13 @@ mutation LaunchPartitionBackfill($backfillParams: LaunchBackfillParams!) {
     ... on PythonError { message stack }
     ... on PartitionKeysNotFoundError { message }
     ... on UnauthorizedError { message }
+  }
+}
+"""
+AUTOMATION_RUNS = """
+query AutomationRuns {
+  runsOrError(filter: {tags: [{key: "dagster/sensor_name", value: "sightlines_automation"}]}) {
+    ... on Runs { results { runId status assetSelection { path } } }
   }
 }
 """
@@ -64,7 +76,7 @@ query BackfillStatus($id: String!) {
 }
 """
 @pytest.mark.slow
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(900)
 def test_backfill_of_ten_partitions_through_graphql(
     sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -82,7 +94,7 @@ def test_backfill_of_ten_partitions_through_graphql(
 
     def graphql(document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         response = httpx.post(url, json={"query": document, "variables": variables or {}},
-                              timeout=30)  # fmt: skip
+                              timeout=120)  # fmt: skip
         response.raise_for_status()
         body = response.json()
         assert "errors" not in body, body["errors"]
@@ -96,14 +108,15 @@ def test_backfill_of_ten_partitions_through_graphql(
 
     try:
         with dagster_dev(env, port, log) as process:
-            workspace = wait_for("the code location to load", loaded, 120, process)
+            workspace = wait_for("the code location to load", loaded, 300, process)
             timings["ready"] = time.monotonic() - started
             (repo,) = workspace["repositoriesOrError"]["nodes"]
             assert {s["name"]: s["scheduleState"]["status"] for s in repo["schedules"]} == {
                 "daily_refresh": "RUNNING"
             }
             assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {
-                "publish_analyst_copy": "RUNNING"
+                "publish_analyst_copy": "RUNNING",
+                "sightlines_automation": "RUNNING",
             }
 
             # what the UI's "Materialize selected" -> partition range -> "Launch backfill" sends
@@ -123,7 +136,7 @@ def test_backfill_of_ten_partitions_through_graphql(
                 backfill = backfill["partitionBackfillOrError"]
                 return backfill if backfill["status"] in FINISHED else None
 
-            backfill = wait_for("the backfill to finish", finished, 150, process)
+            backfill = wait_for("the backfill to finish", finished, 300, process)
             timings["backfill done"] = time.monotonic() - started
             assert backfill["status"] == "COMPLETED_SUCCESS", backfill
             (run,) = backfill["runs"]  # single_run backfill policy: one run for 10 days
@@ -131,8 +144,20 @@ def test_backfill_of_ten_partitions_through_graphql(
             tags = {t["key"]: t["value"] for t in run["tags"]}
             assert (tags[RANGE_START_TAG], tags[RANGE_END_TAG]) == (str(first), str(last))
 
-            wait_for("the sensor to publish the analyst copy", analyst.exists, 60, process)
+            wait_for("the sensor to publish the analyst copy", analyst.exists, 120, process)
             timings["published"] = time.monotonic() - started
+
+            def automation_run() -> dict[str, Any] | None:
+                runs = graphql(AUTOMATION_RUNS)["runsOrError"]["results"]
+                done = {"SUCCESS", "FAILURE", "CANCELED"}
+                return runs if runs and all(r["status"] in done for r in runs) else None
+
+            (recompute,) = wait_for("the sightlines' automation run", automation_run, 300, process)
+            timings["sightlines recomputed"] = time.monotonic() - started
+            assert recompute["status"] == "SUCCESS"
+            assert sorted(tuple(k["path"]) for k in recompute["assetSelection"]) == [
+                ("sightlines", name) for name in SIGHTLINES
+            ]
     except AssertionError:
         print(log.read_text()[-6000:])
         raise
@@ -152,6 +177,13 @@ def test_backfill_of_ten_partitions_through_graphql(
         conn.close()
         del conn
     assert published == query(db, "SELECT * FROM openai.usage ORDER BY ALL")
+    # the sightlines followed the backfill: reconciled over the days it stored
+    billed = gt.cost_totals(org, first, last + timedelta(days=1), include_subscriptions=False)
+    assert query(
+        db,
+        "SELECT recon_date, billed_usd, status FROM sightlines.billing_reconciliation "
+        "WHERE scope = 'organization' ORDER BY recon_date",
+    ) == [(day, amount, "gateway_not_deployed") for day, amount in sorted(billed.per_day.items())]
     print("dagster dev timings (s from start): " + ", ".join(
         f"{k} {v:.1f}" for k, v in timings.items()
     ))  # fmt: skip

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
 import duckdb
+import pytest
 from click.testing import CliRunner
 
 from kscope_openai_pipeline.cli import main
 
 
-def test_sandbox_inputs_then_load_inputs(tmp_path: Path) -> None:
+def test_sandbox_inputs_then_load_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The load is also recorded in Dagster: one materialization per table, check passed."""
+    home = tmp_path / "dagster_home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
     runner = CliRunner()
     out = tmp_path / "inputs"
     result = runner.invoke(
@@ -43,8 +48,24 @@ def test_sandbox_inputs_then_load_inputs(tmp_path: Path) -> None:
         f"kscope.gateway_costs: {counts['gateway_costs']:,} rows",
         f"kscope.engineers: {counts['engineers']:,} rows",
         f"Loaded into {db}",
+        "Recorded in Dagster: kscope/dev_tokens, kscope/gateway_costs, kscope/engineers "
+        "materialized; valid_rows passed 3 of 3",
     ]
     assert min(counts.values()) > 0
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        for table, rows in counts.items():
+            key = dg.AssetKey(["kscope", table])
+            (record,) = instance.fetch_materializations(key, limit=10).records
+            metadata = record.asset_materialization.metadata
+            assert metadata["dagster/row_count"] == dg.MetadataValue.int(rows)
+            assert metadata["source"] == dg.MetadataValue.text(
+                f"{out / 'dev_tokens.csv'}, {out / 'gateway_costs.csv'}, {out / 'engineers.csv'}"
+            )
+            summary = instance.event_log_storage.get_asset_check_summary_records(
+                [dg.AssetCheckKey(key, "valid_rows")]
+            )
+            (check,) = summary.values()
+            assert check.last_check_execution_record.evaluation.passed is True
 
 
 def test_a_bad_file_exits_non_zero_with_the_file_row_and_column(tmp_path: Path) -> None:

@@ -8,8 +8,6 @@ says the same thing once, and the key never appears (only OpenAI's redacted form
 
 from __future__ import annotations
 
-import time
-
 import dagster as dg
 import pytest
 
@@ -76,14 +74,12 @@ def auth_sandbox():
 @pytest.mark.parametrize("case", list(KEYS))
 def test_bad_key_fails_once_with_what_to_do(auth_sandbox, tmp_path, tally, case):
     env = sandbox_env(auth_sandbox, tmp_path / "w.duckdb", OPENAI_ADMIN_KEY=KEYS[case])
-    started = time.monotonic()
     with environment(env):
         result = dg.materialize(
             [PROJECTS, USAGE], resources=build_resources(), raise_on_error=False,
             tags={"dagster/asset_partition_range_start": "2026-11-20",
                   "dagster/asset_partition_range_end": "2026-11-21"},
         )
-    elapsed = time.monotonic() - started
     assert not result.success
     failures = {
         e.step_key: e.step_failure_data.user_failure_data.description
@@ -95,7 +91,6 @@ def test_bad_key_fails_once_with_what_to_do(auth_sandbox, tmp_path, tally, case)
     assert failures == {step: expected(case, step) for step in STEPS}
     assert retried == 0
     assert len(auth_sandbox.requests) == REQUESTS[case]  # the client did not retry either
-    assert elapsed < 30  # no backoff, no 30 s RetryPolicy wait
     assert all(SENTINEL_KEY not in m and (not KEYS[case] or KEYS[case] not in m)
                for m in failures.values())
     tally.add("auth", clear_messages=1)

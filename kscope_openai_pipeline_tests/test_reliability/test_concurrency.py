@@ -12,9 +12,15 @@ every 0.2 s. Proven:
   of any run is an error and the daemon's log has no DuckDB lock error;
 - the warehouse equals yesterday's tables with exactly those eight days refreshed to the
   fault-free rows: no duplicate, nothing lost;
-- the analyst's queries never failed nor waited on a run; the sensor's publishes
-  replaced the copy while the connection was open, a publish from the test does too,
-  the open connection keeps its consistent old view and a new one sees the new rows.
+- the analyst's queries never failed (DuckDB does not wait for a lock: a reader that
+  would block fails); the sensor's publishes replaced the copy while the connection was
+  open, a publish from the test does too, the open connection keeps its consistent old
+  view and a new one sees the new rows.
+
+Nothing is compared with the test's own clock: that the sensor published after the last
+run is read from the published copy (it holds all eight refreshed days, which no copy
+taken before the last run committed can hold), and that the runs did not overlap from the
+start and end times Dagster recorded. Waits are generous, for a loaded machine.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import contextlib
 import os
 import threading
 import time
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -32,7 +39,7 @@ from dagster._core.instance.ref import InstanceRef
 from dagster_graphql import DagsterGraphQLClient
 
 from kscope_openai_pipeline import warehouse
-from kscope_openai_pipeline.dagster_home import PROJECT_ROOT
+from kscope_openai_pipeline.dagster_home import INSTANCE_CONFIG
 from kscope_openai_pipeline_tests.helpers.processes import dagster_dev, free_port
 
 from .harness import (
@@ -45,11 +52,30 @@ from .harness import (
 )
 from .leaks import scan
 
-pytestmark = [pytest.mark.reliability, pytest.mark.slow, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.reliability, pytest.mark.slow, pytest.mark.timeout(1200)]
 
 DAYS = [date(2026, 11, 18) + timedelta(days=i) for i in range(8)]
 FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE,
             dg.DagsterRunStatus.CANCELED}
+#: Upper bounds that only catch a hang: dagster dev took over 2 min to start on a machine
+#: with two CPU-bound processes beside the suite.
+LOAD_SECONDS, RUNS_SECONDS, PUBLISH_SECONDS, GRAPHQL_TIMEOUT = 300, 600, 180, 120
+
+
+def published_days(path: Path) -> dict:
+    """The daily tables of the analyst copy, as a new analyst session sees them."""
+    conn = warehouse.open_analyst(path)
+    try:
+        return {t: Counter(conn.execute(f"SELECT * FROM {t}").fetchall()) for t in DAILY_TABLES}
+    finally:
+        conn.close()
+
+
+def _failures(log: Path) -> str:
+    """What dagster dev logged about failures (for a failing assertion's message)."""
+    lines = log.read_text().splitlines()
+    wanted = ("FAILURE", "Error", "error", "Traceback", "lock")
+    return "\n".join([line for line in lines if any(w in line for w in wanted)][-40:])
 
 
 class Analyst(threading.Thread):
@@ -89,7 +115,7 @@ def test_eight_queued_partition_runs_and_an_open_analyst_block_nothing(
 ):
     home = tmp_path / "dagster_home"
     home.mkdir()
-    (home / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
+    (home / "dagster.yaml").write_text(INSTANCE_CONFIG.read_text())
     analyst_path = tmp_path / "kscope_analytics.duckdb"
     release_files()
     warehouse.publish(scenario_db, analyst_path)
@@ -97,13 +123,17 @@ def test_eight_queued_partition_runs_and_an_open_analyst_block_nothing(
            "KSCOPE_ANALYST_COPY_PATH": str(analyst_path)}
     port = free_port()
     log = tmp_path / "dagster_dev.log"
+    expected = refreshed(world.baseline, world.stale, set(DAYS).__contains__)
+    expected_daily = {t: expected[t] for t in DAILY_TABLES}
     analyst = Analyst(analyst_path)
     analyst.start()
     run_ids: list[str] = []
     try:
         with dagster_dev(env, port, log) as proc:
-            client = DagsterGraphQLClient("127.0.0.1", port_number=port, timeout=30)
-            deadline = time.monotonic() + 150
+            client = DagsterGraphQLClient(
+                "127.0.0.1", port_number=port, timeout=GRAPHQL_TIMEOUT
+            )
+            deadline = time.monotonic() + LOAD_SECONDS
             while True:  # the code location is loaded once a submission is accepted
                 assert proc.poll() is None, log.read_text()[-4000:]
                 try:
@@ -118,19 +148,26 @@ def test_eight_queued_partition_runs_and_an_open_analyst_block_nothing(
                 run_ids.append(client.submit_job_execution(
                     "openai_daily_job", tags={"dagster/partition": day.isoformat()}))
 
-            deadline = time.monotonic() + 300
+            deadline = time.monotonic() + RUNS_SECONDS
             while True:
                 statuses = [client.get_run_status(r) for r in run_ids]
                 if all(s in FINISHED for s in statuses):
                     break
-                assert time.monotonic() < deadline, statuses
+                assert time.monotonic() < deadline, (statuses, _failures(log))
                 assert proc.poll() is None, log.read_text()[-4000:]
                 time.sleep(1.0)
-            # the sensor (every 5 s) publishes after the last run too
-            finished_at, deadline = time.time(), time.monotonic() + 30
-            while analyst_path.stat().st_mtime < finished_at and time.monotonic() < deadline:
-                time.sleep(0.5)
-            assert analyst_path.stat().st_mtime >= finished_at, "the sensor did not publish"
+            # the sensor (every 5 s) publishes after the last run too: the copy then holds
+            # every refreshed day, which only a copy taken after the last commit can
+            deadline = time.monotonic() + PUBLISH_SECONDS
+            succeeded_all = all(s == dg.DagsterRunStatus.SUCCESS for s in statuses)
+            while succeeded_all and (copy := published_days(analyst_path)) != expected_daily:
+                assert time.monotonic() < deadline, (
+                    "the sensor did not publish after the last run:\n"
+                    + describe(expected_daily, copy)
+                )
+                assert proc.poll() is None, log.read_text()[-4000:]
+                time.sleep(1.0)
+            analyst.inodes.add(analyst_path.stat().st_ino)
         release_files()
         published = warehouse.publish(scenario_db, analyst_path, wait_seconds=60)
         analyst.inodes.add(analyst_path.stat().st_ino)
@@ -153,7 +190,6 @@ def test_eight_queued_partition_runs_and_an_open_analyst_block_nothing(
     dev_log = log.read_text()
     lock_errors = dev_log.count("Could not set lock") + sum("lock" in e.lower() for e in errors)
     after = snapshot(scenario_db)
-    expected = refreshed(world.baseline, world.stale, set(DAYS).__contains__)
     duplicates = duplicate_keys(scenario_db)
     succeeded = sum(r.dagster_run.status == dg.DagsterRunStatus.SUCCESS for r in records)
     tally.add("concurrency", runs_queued=len(run_ids), runs_succeeded=succeeded,
@@ -162,7 +198,10 @@ def test_eight_queued_partition_runs_and_an_open_analyst_block_nothing(
               analyst_slowest_ms=round(analyst.slowest * 1000),
               publishes_while_open=len(analyst.inodes) - 1)
 
-    assert succeeded == 8, [(r.dagster_run.run_id, r.dagster_run.status) for r in records]
+    assert succeeded == 8, (
+        [(r.dagster_run.run_id, r.dagster_run.status) for r in records], errors[:5],
+        _failures(log),
+    )  # fmt: skip
     assert partitions == [d.isoformat() for d in DAYS]
     assert errors == [] and lock_errors == 0
     spans = sorted((r.start_time, r.end_time) for r in records)
@@ -173,9 +212,8 @@ def test_eight_queued_partition_runs_and_an_open_analyst_block_nothing(
     assert after == expected, describe(expected, after)
 
     assert analyst.errors == [] and analyst.queries >= 50
-    assert analyst.slowest < 2.0  # never waited on a writer
     assert analyst.changed_answers == 0  # one consistent snapshot while it stayed open
-    assert len(analyst.inodes) >= 3  # the sensor published at least once + the test's publish
+    assert len(analyst.inodes) >= 3  # the first copy, the sensor's last publish, the test's
     assert published.rows["openai.costs"] == sum(after["openai.costs"].values())
     fresh = warehouse.open_analyst(analyst_path)
     try:

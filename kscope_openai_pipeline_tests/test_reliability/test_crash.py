@@ -77,7 +77,9 @@ def test_sigkill_mid_write_keeps_previous_rows_and_next_run_recovers(
     world, sandbox, scenario_db, tally, tmp_path, kill_at
 ):
     path, committed = KILL_POINTS[kill_at]
-    hold = Fault(kind="slow", path=path, times=1, delay=10.0)
+    # held far longer than the kill takes even on a loaded machine (seconds), not so long
+    # that the held request, logged when its hold ends, reaches much later tests
+    hold = Fault(kind="slow", path=path, times=1, delay=30.0)
     sandbox.inject(hold)
     release_files()
     env = {**os.environ, **world.env(scenario_db), "DAGSTER_HOME": str(tmp_path)}
@@ -87,7 +89,7 @@ def test_sigkill_mid_write_keeps_previous_rows_and_next_run_recovers(
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 300  # the child imports Dagster first: minutes if loaded
         while hold.remaining and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert hold.remaining == 0, (tmp_path / "run.log").read_text()[-3000:]

@@ -30,7 +30,7 @@ import pytest
 from dagster._core.instance.ref import InstanceRef
 
 from kscope_openai_pipeline import warehouse
-from kscope_openai_pipeline.dagster_home import PROJECT_ROOT
+from kscope_openai_pipeline.dagster_home import INSTANCE_CONFIG, PROJECT_ROOT
 from kscope_openai_pipeline_tests.test_openai_admin.scripted_server import (
     Reply,
     ScriptedServer,
@@ -86,17 +86,18 @@ def run_jobs(env: dict[str, str], jobs: list, out: Path) -> list[str]:
             (out.with_suffix(".stderr")).open("wb") as stderr:
         proc = subprocess.run(
             [sys.executable, "-c", RUN_JOBS, json.dumps(jobs)],
-            env=env, stdout=stdout, stderr=stderr, timeout=240, cwd=PROJECT_ROOT,
+            env=env, stdout=stdout, stderr=stderr, timeout=600, cwd=PROJECT_ROOT,
         )
     assert proc.returncode == 0, out.with_suffix(".stderr").read_text()[-3000:]
     return out.with_suffix(".stdout").read_text().splitlines()
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_sentinel_key_is_found_nowhere(world, sandbox, tmp_path, tally):
     home = tmp_path / "dagster_home"
     home.mkdir()
-    config = (PROJECT_ROOT / "dagster.yaml").read_text() + DAGSTER_YAML_DEBUG
+    config = INSTANCE_CONFIG.read_text() + DAGSTER_YAML_DEBUG
     (home / "dagster.yaml").write_text(config)
     db = tmp_path / "data" / "kscope.duckdb"
     analyst = tmp_path / "data" / "kscope_analytics.duckdb"

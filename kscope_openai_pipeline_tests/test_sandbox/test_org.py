@@ -152,17 +152,24 @@ def test_size_table_is_documented() -> None:
 
 @pytest.mark.slow
 def test_large_builds_in_time_and_memory() -> None:
-    """A fresh interpreter: wall time and peak RSS of `build_org(7, "large")`."""
+    """A fresh interpreter: CPU time and peak RSS of `build_org(7, "large")`.
+
+    CPU time, not wall time: other processes on a loaded machine stretch the wall time
+    (42 s instead of under 30 s was seen) but not the work done; the wall time is printed.
+    """
     code = (
         "import time,resource,json;from kscope_openai_pipeline.sandbox.org import build_org;"
+        "r=resource.getrusage(resource.RUSAGE_SELF);c=r.ru_utime+r.ru_stime;"
         "t=time.perf_counter();o=build_org(7,'large');dt=time.perf_counter()-t;"
-        "print(json.dumps({'s':dt,'rss_mb':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024,"
+        "r=resource.getrusage(resource.RUSAGE_SELF);"
+        "print(json.dumps({'s':dt,'cpu':r.ru_utime+r.ru_stime-c,'rss_mb':r.ru_maxrss/1024,"
         "'completions':len(o.usage['completions']),'keys':len(o.api_keys),"
         "'costs':len(o.costs)}))"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     facts = json.loads(run.stdout)
-    assert facts["s"] < 30
+    print(f"build_org(7, 'large'): {facts['s']:.1f} s wall, {facts['cpu']:.1f} s CPU")
+    assert facts["cpu"] < 30
     assert facts["rss_mb"] < 2048
     assert 1_000_000 <= facts["completions"] <= 3_000_000
     assert facts["keys"] == 3005

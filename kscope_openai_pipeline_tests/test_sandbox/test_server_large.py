@@ -58,9 +58,11 @@ _MEASURE = textwrap.dedent(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_large_org_pages_are_served_well_under_a_second() -> None:
+    # the limit is a hang guard: the large org alone takes 40 s to build on a loaded machine
     proc = subprocess.run([sys.executable, "-c", _MEASURE], capture_output=True, text=True,
-                          timeout=300, check=True)
+                          timeout=800, check=True)
     out = json.loads(proc.stdout)
     for name in ("usage_31d_full_group_by", "usage_31d_partial_first_bucket",
                  "usage_168h_full_group_by", "costs_31d_project_line_item"):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import duckdb
 import pytest
 
@@ -65,6 +68,15 @@ def test_a_wrong_gap_or_total_fails_the_reconciliation_check(
     assert not outcome.passed
     assert outcome.metadata["wrong_gap_rows"] == 2  # 11-01 org row, 11-02 project row
     assert outcome.metadata["wrong_total_days"] == 1  # 11-02 org row no longer sums
+    assert outcome.metadata["examples"] and not any(
+        "E-" in example for example in outcome.metadata["examples"]
+    )  # dollars in fixed point
+
+
+def test_examples_show_dollars_in_fixed_point() -> None:
+    assert checks._text(Decimal("0E-9")) == "0.000000000"
+    assert checks._text(Decimal("12.500000000")) == "12.500000000"
+    assert checks._text(dt.date(2026, 11, 1)) == "2026-11-01"
 
 
 def test_a_lost_nano_dollar_fails_the_allocation_check(

@@ -128,3 +128,38 @@ def test_the_chart_is_a_self_contained_page_with_one_bar_per_day(
     assert len(root.findall(f"{ns}polyline")) == 1
     assert page.count("<tr><td>") == 30
     assert not list(tmp_path.glob("charts/*.tmp"))
+
+
+def test_the_chart_says_it_leaves_out_seats_and_labels_its_axis(
+    computed: duckdb.DuckDBPyConnection,
+    params: sightlines.SightlineParams,
+    org: SyntheticOrg,
+    tmp_path: Path,
+) -> None:
+    """Its billed bars are the reconciliation's billed side (no seat line items): the
+    title, the legend, the y axis, the subtitle and a table column say so, with the
+    seats left out each day as the ground truth has them."""
+    path = chart.write_reconciliation_chart(computed, tmp_path / "recon.html", params)
+    page = path.read_text()
+    title = "Billed vs metered OpenAI spend per day, without seat line items"
+    assert f"<title>{title}</title>" in page and f"<h1>{title}</h1>" in page
+    svg = ET.fromstring(re.search(r"<svg.*?</svg>", page, re.S).group(0))  # type: ignore[union-attr]
+    texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert "USD per day" in texts
+    assert "billed by OpenAI, seat line items left out" in texts
+    end = AS_OF + dt.timedelta(days=1)
+    everything = gt.cost_totals(org, params.window_start, end).per_day
+    without = gt.cost_totals(org, params.window_start, end, include_subscriptions=False).per_day
+    seats = {day: everything[day] - without.get(day, ZERO) for day in everything}
+    assert sum(seats.values()) > 0
+    assert (
+        f"Billed leaves out seat line items (line_item ILIKE &#x27;%seat%&#x27;: "
+        f"{summaries.usd(sum(seats.values(), ZERO))} in these days)"
+    ) in page
+    assert "<th>billed without seats</th><th>seats (left out)</th>" in page
+    rows = re.findall(r"<tr><td>(\d{4}-\d\d-\d\d)</td><td>([^<]*)</td><td>([^<]*)</td>", page)
+    assert len(rows) == 30
+    assert {dt.date.fromisoformat(d): (b, s) for d, b, s in rows} == {
+        day: (summaries.usd(without.get(day, ZERO)), summaries.usd(seats.get(day, ZERO)))
+        for day in (params.window_start + dt.timedelta(days=i) for i in range(30))
+    }

@@ -37,7 +37,7 @@ CONSISTENCY_READER = textwrap.dedent(
     from decimal import Decimal
     path, rounds = sys.argv[1], int(sys.argv[2])
     seen = set()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while len(seen) < rounds and time.monotonic() < deadline:
         conn = duckdb.connect(path, read_only=True)
         n_rows, total, marker = conn.execute(
@@ -146,12 +146,12 @@ def test_concurrent_readers_only_ever_see_whole_copies(
     )
     try:
         version = 0
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while reader.poll() is None and time.monotonic() < deadline:
             version += 1
             _write_version(conn, version % 15)
             publish(db_path, dst, conn=conn)
-        out, err = reader.communicate(timeout=60)
+        out, err = reader.communicate(timeout=180)
     finally:
         reader.kill()
     assert reader.returncode == 0, err
@@ -213,7 +213,8 @@ WRITER = textwrap.dedent(
     import sys, time, duckdb
     conn = duckdb.connect(sys.argv[1])         # another process writing the warehouse
     print("locked", flush=True)
-    time.sleep(float(sys.argv[2]))
+    sys.stdin.readline()                       # holds the lock until told to let go,
+    time.sleep(float(sys.argv[2]))             # then a little longer
     """
 )
 
@@ -225,14 +226,18 @@ def test_publish_waits_for_a_writer_in_another_process(
     conn.close()
     dst = tmp_path / "analytics.duckdb"
     writer = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(db_path), "1.5"], stdout=subprocess.PIPE, text=True
-    )
+        [sys.executable, "-c", WRITER, str(db_path), "1.5"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
     try:
         assert writer.stdout is not None and writer.stdout.readline().strip() == "locked"
+        assert writer.stdin is not None
         with pytest.raises(duckdb.IOException, match="lock"):
             publish(db_path, dst)  # default: fail at once, leave no copy behind
         assert not dst.exists() and _leftovers(tmp_path) == []
-        result = publish(db_path, dst, wait_seconds=30)
+        writer.stdin.write("\n")  # the writer lets go 1.5 s from now: publish waits for it
+        writer.stdin.flush()
+        result = publish(db_path, dst, wait_seconds=120)
         assert result.rows["openai.costs"] == 3
         assert writer.wait(timeout=30) == 0
     finally:

@@ -3,11 +3,14 @@ same warehouse (or `kscope-openai load-inputs` imports them from files).
 
 Dagster does not materialize them; it shows their schema and runs a check that validates
 the stored rows with the same pandera model the loader uses, so a crawler that wrote a
-bad row is caught before the sightlines read it.
+bad row is caught before the sightlines read it. A load through `kscope-openai
+load-inputs`, the demo or `kscope-openai ui` is recorded as a materialization of each
+loaded table with this check evaluated (`loads.py`).
 """
 
 import dagster as dg
 import pandera.pandas as pa
+from duckdb import DuckDBPyConnection
 
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.defs.metadata import definition_metadata
@@ -19,7 +22,9 @@ _DESCRIPTIONS = {
     "gateway_costs": "What the Kscope gateway metered per day, provider key, project, model.",
     "engineers": "The Kscope Asset Registry of engineers (emails, aliases, status).",
 }
-_MODELS: dict[str, type[pa.DataFrameModel]] = {
+#: The check every Kscope input has (and every recorded load evaluates).
+VALID_ROWS = "valid_rows"
+MODELS: dict[str, type[pa.DataFrameModel]] = {
     "dev_tokens": schemas.DevTokens,
     "gateway_costs": schemas.GatewayCosts,
     "engineers": schemas.Engineers,
@@ -33,30 +38,45 @@ kscope_inputs = [
         metadata=definition_metadata(model),
         kinds={"duckdb"},
     )
-    for name, model in _MODELS.items()
+    for name, model in MODELS.items()
 ]
 
 
-def _validity_check(name: str, model: type[pa.DataFrameModel]) -> dg.AssetChecksDefinition:
+def valid_rows(
+    conn: DuckDBPyConnection, name: str
+) -> tuple[bool, dict[str, int | str]]:
+    """(passed, metadata) of the `valid_rows` check of `kscope/<name>` over the stored rows.
+
+    Shared by the check definition and by the loads recorded in Dagster
+    (`loads.record_input_loads`), so a load reports exactly what the check would.
+    """
+    model = MODELS[name]
+    warehouse.ensure_schema(conn)
+    frame = warehouse.read_table(conn, model.Config.name)
+    try:
+        warehouse.validate(model, frame, model.Config.name)
+    except warehouse.WarehouseValidationError as err:
+        return False, {"rows": len(frame), "problem": str(err)}
+    return True, {"rows": len(frame)}
+
+
+def check_description(name: str) -> str:
+    return f"Every stored row of {MODELS[name].Config.name} passes its pandera model."
+
+
+def _validity_check(name: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey(["kscope", name]),
-        name="valid_rows",
-        description=f"Every stored row of {model.Config.name} passes its pandera model.",
+        name=VALID_ROWS,
+        description=check_description(name),
         blocking=True,
     )
     def _check(duckdb: WarehouseResource) -> dg.AssetCheckResult:
         with duckdb.get_connection() as conn:
-            warehouse.ensure_schema(conn)
-            frame = warehouse.read_table(conn, model.Config.name)
-        try:
-            warehouse.validate(model, frame, model.Config.name)
-        except warehouse.WarehouseValidationError as err:
-            return dg.AssetCheckResult(
-                passed=False, metadata={"rows": len(frame), "problem": str(err)}
-            )
-        return dg.AssetCheckResult(passed=True, metadata={"rows": len(frame)})
+            passed, metadata = valid_rows(conn, name)
+        return dg.AssetCheckResult(passed=passed, metadata=metadata)
 
     return _check
 
 
-kscope_input_checks = [_validity_check(name, model) for name, model in _MODELS.items()]
+kscope_input_checks = [_validity_check(name) for name in MODELS]

@@ -4,9 +4,18 @@ They are computed together by `runner.compute_all` in ONE DuckDB transaction (by
 before reconciliation, allocation before governance), so analysts never see a bypass
 table from today next to a reconciliation from yesterday. Each table gets its own asset
 key, metadata (a markdown summary and the headline) and checks.
+
+Money in the metadata is a float of dollars (`MetadataValue.float`), so the UI plots it
+across materializations; the tables keep the exact DECIMAL. The chart is a `file://` URL
+(the UI renders URLs as links, paths only as copy buttons) plus its path.
+
+They follow their upstream by declarative automation (`automation.py`): after a backfill
+or any other run that updates their inputs without them, they are recomputed once.
 """
 
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from pydantic import Field
@@ -15,6 +24,7 @@ from kscope_openai_pipeline import settings
 from kscope_openai_pipeline.defs.metadata import column_schema
 from kscope_openai_pipeline.defs.policies import WRITER_POOL
 from kscope_openai_pipeline.defs.resources.warehouse import WarehouseResource
+from kscope_openai_pipeline.defs.sightlines.automation import AFTER_UPSTREAM_UPDATES
 from kscope_openai_pipeline.schemas import sightlines as schemas
 from kscope_openai_pipeline.sightlines import chart, checks, runner, summaries
 from kscope_openai_pipeline.sightlines.params import (
@@ -61,13 +71,20 @@ _TABLES = {
         "Every member and pending invite, attributed to a known engineer or not (and why).",
     ),
 }
-#: (check name, table) as `checks.run_all` reports them; the grain checks are blocking.
+#: (check name, table, blocking, description) as `checks.run_all` reports them.
 _CHECKS = (
-    ("one_row_per_key", GATEWAY_BYPASS, True),
-    ("gap_exact", BILLING_RECONCILIATION, False),
-    ("allocation_sums_exact", SEAT_ALLOCATION, False),
-    ("one_row_per_member", SEAT_GOVERNANCE, True),
-)
+    ("one_row_per_key", GATEWAY_BYPASS, True,
+     "Every listed project key appears exactly once: none duplicated, missing or unexpected."),
+    ("gap_exact", BILLING_RECONCILIATION, False,
+     "gap_usd = billed_usd - metered_usd exactly on every row, and each day's organization "
+     "row sums its project rows."),
+    ("allocation_sums_exact", SEAT_ALLOCATION, False,
+     "Each subscription (seat) line item of openai.costs equals the sum of its allocation "
+     "to the nano-dollar, and none is missing."),
+    ("one_row_per_member", SEAT_GOVERNANCE, True,
+     "Every user and pending invite appears exactly once: none duplicated, missing or "
+     "unexpected."),
+)  # fmt: skip
 
 
 def _key(table: str) -> dg.AssetKey:
@@ -118,12 +135,13 @@ class SightlinesConfig(dg.Config):
                 "dagster/table_name": table,
             },
             kinds={"duckdb", "sql"},
+            automation_condition=AFTER_UPSTREAM_UPDATES,
         )
         for table, (_, model, description) in _TABLES.items()
     ],
     check_specs=[
-        dg.AssetCheckSpec(name, asset=_key(table), blocking=blocking)
-        for name, table, blocking in _CHECKS
+        dg.AssetCheckSpec(name, asset=_key(table), blocking=blocking, description=description)
+        for name, table, blocking, description in _CHECKS
     ],
     pool=WRITER_POOL,
 )
@@ -159,11 +177,10 @@ def sightlines(
         if "markdown" in summary:
             metadata["summary"] = dg.MetadataValue.md(summary.pop("markdown"))
         for name, value in summary.items():
-            metadata[name] = (
-                dg.MetadataValue.json(value) if isinstance(value, list | dict) else value
-            )
+            metadata[name] = _metadata_value(value)
         if table == BILLING_RECONCILIATION:
-            metadata["chart"] = dg.MetadataValue.path(str(chart_path))
+            metadata["chart"] = dg.MetadataValue.url(Path(chart_path).resolve().as_uri())
+            metadata["chart_path"] = dg.MetadataValue.path(str(Path(chart_path).resolve()))
         yield dg.MaterializeResult(asset_key=_key(table), metadata=metadata)
     for outcome in outcomes:
         yield dg.AssetCheckResult(
@@ -173,3 +190,23 @@ def sightlines(
             description=outcome.description,
             metadata={k: str(v) if isinstance(v, list) else v for k, v in outcome.metadata.items()},
         )
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: dollars as floats, inside lists and dicts too."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _metadata_value(value: Any) -> Any:
+    """Money (Decimal dollars) as a float the UI can plot; lists and dicts as JSON."""
+    if isinstance(value, Decimal):
+        return dg.MetadataValue.float(float(value))
+    if isinstance(value, list | dict):
+        return dg.MetadataValue.json(_plain(value))
+    return value

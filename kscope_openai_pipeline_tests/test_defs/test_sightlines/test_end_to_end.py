@@ -103,6 +103,24 @@ def test_one_run_over_the_whole_range_with_the_default_sightline_config(e2e) -> 
     }
     for values in metadata.values():
         assert (values["as_of"].value, values["window_days"].value) == (AS_OF.isoformat(), 30)
+    # money is a number the UI can plot (dollars as a float), never text such as '0E-9'
+    window_start, end = AS_OF - dt.timedelta(days=29), AS_OF + dt.timedelta(days=1)
+    billed = gt.cost_totals(org, window_start, end, include_subscriptions=False).total
+    metered = sum(gt.metered_totals(org, window_start, end).values(), ZERO)
+    recon = metadata["billing_reconciliation"]
+    assert recon["billed_usd"] == dg.MetadataValue.float(float(billed))
+    assert recon["metered_usd"] == dg.MetadataValue.float(float(metered))
+    assert recon["gap_usd"] == dg.MetadataValue.float(float(billed - metered))
+    assert all(isinstance(d["gap_usd"], float) for d in recon["largest_gap_days"].value)
+    bypass = metadata["gateway_bypass"]
+    assert isinstance(bypass["bypass_cost_usd"], dg.FloatMetadataValue)
+    assert all(isinstance(k["cost_usd"], float) for k in bypass["top_keys"].value)
+    assert isinstance(metadata["seat_governance"]["unattributed_seat_usd"], dg.FloatMetadataValue)
+    assert isinstance(metadata["seat_allocation"]["allocated_usd"], dg.FloatMetadataValue)
+    chart = (e2e[1].parent / "reconciliation.html").resolve()
+    assert recon["chart"] == dg.MetadataValue.url(chart.as_uri())  # rendered as a link
+    assert recon["chart_path"] == dg.MetadataValue.path(str(chart))
+    assert chart.exists()
     checks = result.get_asset_check_evaluations()
     # the only failing check is the warning the org earns on purpose: deleted keys keep usage
     failed = {
