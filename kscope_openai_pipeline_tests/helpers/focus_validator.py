@@ -193,9 +193,12 @@ def uv_command() -> list[str]:
     if shutil.which("uv"):
         return [shutil.which("uv")]  # type: ignore[list-item]
     for python in dict.fromkeys([shutil.which("python3"), sys.executable]):
-        if python and subprocess.run([python, "-m", "uv", "--version"],
-                                     capture_output=True).returncode == 0:
-            return [python, "-m", "uv"]
+        try:
+            if python and subprocess.run([python, "-m", "uv", "--version"],
+                                         capture_output=True, timeout=60).returncode == 0:
+                return [python, "-m", "uv"]
+        except (OSError, subprocess.TimeoutExpired):
+            continue
     raise ValidatorUnavailable(
         "uv is needed to run focus-validator in its own environment and was not found "
         "(neither `uv` on PATH nor `python3 -m uv`): `pip install uv` (make setup does)."
