@@ -16,6 +16,7 @@ import click
 from .analyst_sql import sql_command
 from .check_access import check_access_command
 from .demo import demo_command, sandbox_inputs_command
+from .exports.cli import export_focus_command
 from .kscope_inputs.cli import LoadedInputs, load_inputs_command
 from .sandbox.cli import sandbox_command
 from .ui import ui_command
@@ -23,7 +24,7 @@ from .ui import ui_command
 
 @click.group()
 def main() -> None:
-    """Kscope's OpenAI spend pipeline: sandbox, demo, loaders and publishing."""
+    """Kscope's OpenAI spend pipeline: sandbox, demo, loaders, publishing and exports."""
 
 
 @main.result_callback()
@@ -57,3 +58,4 @@ main.add_command(load_inputs_command)
 main.add_command(sandbox_inputs_command)
 main.add_command(sql_command)
 main.add_command(check_access_command)
+main.add_command(export_focus_command)

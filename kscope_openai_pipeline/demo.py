@@ -3,9 +3,10 @@ the sandbox.
 
 demo: start the sandbox, load its Kscope inputs through the loader (as a user would) and
 record the load in Dagster, run the daily refresh job over the last N days as ONE real
-Dagster run recorded in DAGSTER_HOME, publish the analyst copy, and print what landed.
-Progress is one line per finished step; Dagster's per-page INFO lines (about a hundred
-for 90 days) are kept for `--verbose`, so they do not bury the summary.
+Dagster run recorded in DAGSTER_HOME (the FOCUS files included), publish the analyst copy,
+and print what landed. Progress is one line per finished step; Dagster's per-page INFO
+lines (about a hundred for 90 days) are kept for `--verbose`, so they do not bury the
+summary.
 sandbox-inputs: the sandbox organization's Kscope records as the CSV files a user would
 export, for `load-inputs`. This module and `ui` are where the product meets the sandbox.
 """
@@ -209,6 +210,8 @@ def run_demo(seed: int, size: str, days: int, echo=click.echo, verbose: bool = F
     for line in summary["headlines"]:
         echo(f"  - {line}")
     echo(f"\nChart: {settings.reconciliation_chart_path()}")
+    focus = sorted(Path(settings.focus_export_dir()).glob("focus_costs_*.parquet"))
+    echo(f"FOCUS 1.2 files: {settings.focus_export_dir()} ({len(focus)} billing months)")
     echo(
         f"Analyst copy published: {published.path} "
         f"({published.bytes / 1e6:.1f} MB, {published.seconds:.2f} s)"
@@ -243,7 +246,7 @@ def _summary(analyst_path: str, last: date) -> dict:
     try:
         tables = conn.execute(
             "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
-            "WHERE schema_name IN ('openai', 'kscope', 'sightlines') ORDER BY 1"
+            "WHERE schema_name IN ('openai', 'kscope', 'sightlines', 'exports') ORDER BY 1"
         ).fetchall()
         rows = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchall()[0][0] for (t,) in tables}
         since = last - timedelta(days=6)

@@ -83,6 +83,14 @@ def analyst_storage_version() -> str | None:
     return None if value.lower() == "native" else value or ANALYST_STORAGE_VERSION_DEFAULT
 
 
+def focus_export_dir() -> str:
+    """Where the FOCUS Parquet files go: `exports/focus` beside the warehouse by default."""
+    explicit = _get("KSCOPE_FOCUS_EXPORT_DIR")
+    if explicit:
+        return explicit
+    return os.path.join(os.path.dirname(duckdb_path()) or ".", "exports", "focus")
+
+
 def reconciliation_chart_path() -> str:
     """The billed-vs-metered chart (self-contained HTML) written beside the analyst copy."""
     return os.path.join(os.path.dirname(analyst_copy_path()) or ".", "reconciliation.html")

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from kscope_openai_pipeline import settings, sightlines, warehouse
 from kscope_openai_pipeline.analyst_sql import render
 from kscope_openai_pipeline.cli import main
+from kscope_openai_pipeline.exports.focus import ensure_exports_schema
 from kscope_openai_pipeline.sandbox import ground_truth as gt
 from kscope_openai_pipeline.sandbox.model import SyntheticOrg
 from kscope_openai_pipeline.sandbox.org import build_org
@@ -28,7 +29,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 COMMENTS_QUERY = (
     "SELECT schema_name, table_name, column_name, comment\n"
     "FROM duckdb_columns()\n"
-    "WHERE schema_name IN ('openai', 'kscope', 'sightlines')\n"
+    "WHERE schema_name IN ('openai', 'kscope', 'sightlines', 'exports')\n"
     "ORDER BY schema_name, table_name, column_index;"
 )
 
@@ -44,6 +45,7 @@ def copy(org: SyntheticOrg, tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = folder / "warehouse.duckdb"
     conn = duckdb.connect(str(db))
     sightlines.ensure_sightlines_schema(conn)
+    ensure_exports_schema(conn)
     fill_from_org(conn, org)
     sightlines.compute_all(conn, sightlines.SightlineParams(as_of=sightlines.default_as_of(conn)))
     conn.close()
@@ -174,7 +176,7 @@ def test_the_readme_comment_query_lists_only_the_pipelines_columns(copy: Path) -
     rows = result.stdout.splitlines()[2:-1]
     assert result.stdout.splitlines()[-1] == f"({len(expected)} rows)"
     assert len(rows) == len(expected) < everything
-    assert {schema for schema, *_ in expected} == {"openai", "kscope", "sightlines"}
+    assert {schema for schema, *_ in expected} == {"openai", "kscope", "sightlines", "exports"}
     assert all(comment for *_, comment in expected)  # every pipeline column is documented
 
 

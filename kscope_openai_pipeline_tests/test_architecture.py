@@ -31,7 +31,7 @@ DAGSTER_ENTRY_POINTS = {
 #: Modules allowed to import the sandbox from outside it: the demo and the UI command.
 SANDBOX_USERS = {f"{PACKAGE}.demo", f"{PACKAGE}.ui", f"{PACKAGE}.cli"}
 #: Rooms that must not reach the Admin API client, even through another module.
-NO_CLIENT_ROOMS = ("sightlines", "kscope_inputs")
+NO_CLIENT_ROOMS = ("sightlines", "kscope_inputs", "exports")
 #: Test folders that mirror no package folder, and why.
 UNMIRRORED_TEST_DIRS = {
     "helpers": "shared fixtures: the hand-built organization, warehouse fillers, processes",
@@ -179,8 +179,13 @@ def test_the_client_imports_nothing_else_of_the_package() -> None:
     assert not offenders, "openai_admin must stand alone:\n" + "\n".join(offenders)
 
 
-@pytest.mark.parametrize("room", NO_CLIENT_ROOMS)
-def test_sightlines_and_inputs_never_reach_the_client(room: str) -> None:
+@pytest.mark.parametrize(
+    ("room", "forbidden"),
+    [(room, "openai_admin") for room in NO_CLIENT_ROOMS] + [("exports", "sandbox")],
+)
+def test_rooms_never_reach_what_they_must_not(room: str, forbidden: str) -> None:
+    """sightlines, kscope_inputs and exports never reach the client; exports never the
+    sandbox (a FOCUS file must not be able to contain an imitation's vocabulary)."""
     graph = _internal_graph()
     offenders = []
     for start in (m for m in MODULES if _inside(m, room)):
@@ -193,10 +198,10 @@ def test_sightlines_and_inputs_never_reach_the_client(room: str) -> None:
                     seen.add(nxt)
                     path_to[nxt] = path_to[node] + [nxt]
                     frontier.append(nxt)
-        reached = sorted(m for m in seen if _inside(m, "openai_admin"))
+        reached = sorted(m for m in seen if _inside(m, forbidden))
         if reached:
             offenders.append(" -> ".join(path_to[reached[0]]))
-    assert not offenders, f"{room} reaches openai_admin:\n" + "\n".join(offenders)
+    assert not offenders, f"{room} reaches {forbidden}:\n" + "\n".join(offenders)
 
 
 def test_only_the_demo_and_ui_import_the_sandbox() -> None:

@@ -75,7 +75,7 @@ def ensure_schema(
 
 
 #: Schemas of the warehouse; a database (file) may not share one of these names.
-WAREHOUSE_SCHEMAS: tuple[str, ...] = ("openai", "kscope", "sightlines")
+WAREHOUSE_SCHEMAS: tuple[str, ...] = ("openai", "kscope", "sightlines", "exports")
 
 
 def check_database_name(conn: duckdb.DuckDBPyConnection) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from kscope_openai_pipeline import warehouse
+from kscope_openai_pipeline import exports, warehouse
 from kscope_openai_pipeline.definitions import defs
 from kscope_openai_pipeline.defs.failures import permanent_failures_are_final
 from kscope_openai_pipeline.defs.openai.inventory import inventory_assets
@@ -26,7 +26,13 @@ OPENAI_KEYS = [k for k in TABLE_KEYS if k.path[0] == "openai"]
 
 def test_definitions_are_loadable() -> None:
     dg.Definitions.validate_loadable(defs)
-    for name in ("openai_inventory_job", "openai_daily_job", "sightlines_job", "daily_refresh_job"):
+    for name in (
+        "openai_inventory_job",
+        "openai_daily_job",
+        "sightlines_job",
+        "daily_refresh_job",
+        "focus_export_job",
+    ):
         assert defs.resolve_job_def(name).name == name
     assert [k.to_user_string() for k in ALL_KEYS if k.path[0] == "openai"] == [
         "openai/access_check",
@@ -48,7 +54,7 @@ def ddl_columns(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tupl
     """(column, type) of every warehouse table, as the DDL creates them in a fresh file."""
     conn = warehouse.connect(tmp_path_factory.mktemp("ddl") / "kscope.duckdb")
     try:
-        warehouse.ensure_schema(conn, [sightlines_runner.DDL_FILE])
+        warehouse.ensure_schema(conn, [sightlines_runner.DDL_FILE, exports.DDL_FILE])
         tables = conn.execute(
             "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
             "WHERE database_name = current_database()"

@@ -1,5 +1,6 @@
 """The daily refresh: one job over every source, and its 02:00 UTC schedule with the
 restatement window (OpenAI restates recent days, so each run re-pulls a few of them).
+The FOCUS export follows the sightlines, so the restated days reach the month files too.
 """
 
 from datetime import date, timedelta
@@ -7,18 +8,19 @@ from datetime import date, timedelta
 import dagster as dg
 
 from kscope_openai_pipeline import settings
+from kscope_openai_pipeline.defs.exports.jobs import EXPORTS
 from kscope_openai_pipeline.defs.openai.jobs import ACCESS, DAILY, INVENTORY
 from kscope_openai_pipeline.defs.partitions import daily_partitions
 from kscope_openai_pipeline.defs.sightlines.jobs import SIGHTLINES
 
 refresh_job = dg.define_asset_job(
     "daily_refresh_job",
-    selection=ACCESS | INVENTORY | DAILY | SIGHTLINES,
+    selection=ACCESS | INVENTORY | DAILY | SIGHTLINES | EXPORTS,
     partitions_def=daily_partitions,
     description=(
         "What the 02:00 UTC schedule runs: the access check first (a key that lost a scope "
         "fails here, with the table), the inventory, yesterday plus the restatement window "
-        "of usage and costs, then the sightlines, in one run."
+        "of usage and costs, then the sightlines and the FOCUS export, in one run."
     ),
 )
 

@@ -26,7 +26,7 @@ def test_schedule_and_sensor_exist_and_run_by_default() -> None:
     assert isinstance(sensor, dg.RunStatusSensorDefinition)
     refresh = defs.resolve_job_def("daily_refresh_job")
     groups = {ASSET_GRAPH.get(k).group_name for k in refresh.asset_layer.selected_asset_keys}
-    assert groups == {"openai_access", "openai_inventory", "openai_daily", "sightlines"}
+    assert groups == {"openai_access", "openai_inventory", "openai_daily", "sightlines", "exports"}
     # the access check is upstream of every asset that reads the API: it runs first
     access = dg.AssetKey(["openai", "access_check"])
     readers = [k for k in refresh.asset_layer.selected_asset_keys

@@ -1,0 +1,1 @@
+"""The exports: openai.costs as FOCUS 1.2 files for FinOps tools."""
