@@ -17,8 +17,11 @@ wider fixtures are gone.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -32,12 +35,19 @@ SANDBOX_SIZE = "tiny"
 GRACE_SECONDS = 15.0
 
 _TOKEN = pytest.StashKey[str]()
+_SCRATCH = pytest.StashKey[Path]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     token = uuid.uuid4().hex
     config.stash[_TOKEN] = token
     os.environ[proc.GUARD_VARIABLE] = token  # inherited by every child from here on
+    # `make test` exports the project's DAGSTER_HOME and warehouse path for the demo; a test
+    # that forgets its own must not write run history or tables into the user's.
+    scratch = Path(tempfile.mkdtemp(prefix="kscope-tests-"))
+    config.stash[_SCRATCH] = scratch
+    os.environ["DAGSTER_HOME"] = str(scratch / "dagster_home")
+    os.environ["KSCOPE_DUCKDB_PATH"] = str(scratch / "kscope.duckdb")
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +66,9 @@ def _no_process_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    scratch = session.config.stash.get(_SCRATCH, None)
+    if scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)
     token = session.config.stash.get(_TOKEN, None)
     if token is None:
         return

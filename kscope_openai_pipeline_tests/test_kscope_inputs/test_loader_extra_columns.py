@@ -168,7 +168,11 @@ def test_load_inputs_command_warns_and_loads(tmp_path: Path) -> None:
         "Warning: gateway.csv: kept the 3 OpenAI row(s) of 7; skipped 4 row(s) of other "
         "providers ((empty) 1, anthropic 2, google 1)",
     ]
-    assert result.stdout.splitlines() == ["kscope.gateway_costs: 3 rows", f"Loaded into {db}"]
+    assert result.stdout.splitlines() == [
+        "kscope.gateway_costs: 3 rows",
+        f"Loaded into {db}",
+        "Recorded in Dagster: kscope/gateway_costs materialized; valid_rows passed 1 of 1",
+    ]
     conn = duckdb.connect(str(db), read_only=True)
     assert conn.execute("SELECT SUM(cost_usd) FROM kscope.gateway_costs").fetchall() == [
         (Decimal("0.017000000"),)
