@@ -40,21 +40,30 @@ from kscope_openai_pipeline.schemas import openai as schemas
 Pages = Iterator[tuple[str, ColumnPage]]
 
 
+#: Each page's successor is requested while the page is written (the client's read-ahead):
+#: the same requests in the same order, the download overlapping the write.
+READ_AHEAD = True
+
+
 def usage_pages(client: AdminClient, start: date, end: date) -> Pages:
     """Every usage family's pages for [start, end), family after family."""
     for family in USAGE_FAMILIES:
-        for page in client.iter_usage(family, start, end):
-            yield f"/organization/usage/{family}", page
+        with closing(client.iter_usage(family, start, end, read_ahead=READ_AHEAD)) as pages:
+            for page in pages:
+                yield f"/organization/usage/{family}", page
 
 
 def cost_pages(client: AdminClient, start: date, end: date) -> Pages:
-    for page in client.iter_costs(start, end, group_by=("project_id", "line_item")):
-        yield "/organization/costs", page
+    by = ("project_id", "line_item")
+    with closing(client.iter_costs(start, end, group_by=by, read_ahead=READ_AHEAD)) as pages:
+        for page in pages:
+            yield "/organization/costs", page
 
 
 def api_key_cost_pages(client: AdminClient, start: date, end: date) -> Pages:
-    for page in client.iter_api_key_costs(start, end):
-        yield "/organization/costs?group_by=api_key_id", page
+    with closing(client.iter_api_key_costs(start, end, read_ahead=READ_AHEAD)) as pages:
+        for page in pages:
+            yield "/organization/costs?group_by=api_key_id", page
 
 
 @dataclass(frozen=True)
