@@ -14,7 +14,9 @@ from benchmarks.minimum import ACCESS_CHECK_PROBES
 
 TARGET_RATIO = 1.0
 TARGET_BACKFILL_SECONDS = 60.0
-TARGET_BACKFILL_RSS_MB = 1.5 * 1000**3 / 2**20  # 1.5 GB = 1,430 MiB
+TARGET_BACKFILL_RSS_MB = 600.0  # MiB: a page or two in memory, not the range
+TARGET_FETCH_OVER_FLOOR = 1.3
+TARGET_BACKFILL_OVER_FLOOR = 2.0
 TARGET_DAILY_SECONDS = 20.0
 TARGET_SIGHTLINES_SECONDS = 10.0
 
@@ -81,25 +83,51 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         )
     out.append(("1", "Naive crawl of the same days: one day per request, page limit 7",
                 naive_note, "-", "-"))
-    rss = backfill["peak_rss_mb"]
-    wall = backfill["wall_seconds"]
+    wire = results["wire"]
+    rounds = wire["rounds"]
+    each = "; ".join(
+        f"{r['floor']['wall_seconds']:.1f} s (load {r['floor']['load_average'][0]})"
+        for r in rounds
+    )
+    out.append((
+        "2",
+        f"Raw download of the same {wire['requests']} pages: the floor (httpx GETs of the "
+        "requests the fetch made, in order, bodies read and discarded)",
+        f"**{wire['floor_seconds']:.1f} s** wall ({wire['floor_cpu_seconds']:.1f} s CPU), "
+        f"{wire['mb_received']:,.0f} MB; median of {len(rounds)} rounds: {each}",
+        "-",
+        "-",
+    ))
+    fetch_ratio = wire["fetch_over_floor"]
+    out.append((
+        "2",
+        "Client fetch alone, same range (decode with read-ahead, nothing stored)",
+        f"**{wire['fetch_seconds']:.1f} s** wall = **{fetch_ratio:.2f}x** the floor "
+        f"({wire['fetch_cpu_seconds']:.1f} s CPU = {wire['fetch_cpu_over_floor']:.2f}x the "
+        f"floor's wall); {_n(fetch['records'])} records; peak RSS "
+        f"{_n(wire['fetch_peak_rss_mib'])} MiB; per round "
+        + ", ".join(f"{r['fetch_over_floor']:.2f}x" for r in rounds),
+        f"<= {TARGET_FETCH_OVER_FLOOR}x",
+        _met(fetch_ratio <= TARGET_FETCH_OVER_FLOOR),
+    ))
+    rss = wire["backfill_peak_rss_mib"]
+    wall = wire["backfill_seconds"]
+    ratio = wire["backfill_over_floor"]
     out.append((
         "2",
         f"{days}-day backfill as one Dagster run (usage, costs, costs by key)",
-        f"**{wall:.1f} s** wall ({backfill['cpu_seconds']:.0f} s CPU), "
-        f"peak RSS **{_n(rss)} MiB**; {_n(sum(_rows(backfill).values()))} rows",
-        "<= 60 s, <= 1.5 GB (1,430 MiB)",
-        f"time {_met(wall <= TARGET_BACKFILL_SECONDS)}, "
-        f"memory {_met(rss <= TARGET_BACKFILL_RSS_MB)}",
-    ))
-    ratio = wall / fetch["wall_seconds"]
-    out.append((
-        "2",
-        "Client fetch alone, same range (parse + normalize, nothing stored)",
-        f"{fetch['wall_seconds']:.1f} s ({_n(fetch['records'])} records, "
-        f"{fetch['mb_received']:,.0f} MB of JSON); backfill / fetch = **{ratio:.2f}**",
-        "-",
-        "-",
+        f"**{wall:.1f} s** wall = **{ratio:.2f}x** the floor ({wire['backfill_cpu_seconds']:.0f}"
+        f" s CPU = {wire['backfill_cpu_over_floor']:.2f}x the floor's wall), peak RSS "
+        f"**{_n(rss)} MiB**; {_n(sum(_rows(backfill).values()))} rows; per round "
+        + ", ".join(
+            f"{r['backfill_over_floor']:.2f}x ({_n(r['backfill']['peak_rss_mb'])} MiB)"
+            for r in rounds
+        )
+        + ("" if wire["same_requests"] else "; **the requests differed**"),
+        f"<= {TARGET_BACKFILL_OVER_FLOOR}x, <= {TARGET_BACKFILL_RSS_MB:.0f} MiB, <= 60 s",
+        f"ratio {_met(ratio <= TARGET_BACKFILL_OVER_FLOOR)}, "
+        f"memory {_met(rss <= TARGET_BACKFILL_RSS_MB)}, "
+        f"time {_met(wall <= TARGET_BACKFILL_SECONDS)}",
     ))
     steps = daily["steps"]
     out.append((

@@ -5,8 +5,13 @@ What runs (each measured figure in a fresh child process, see measure.py):
    and openai/api_key_costs as ONE Dagster run; requests counted by the sandbox server
    (what was really sent) against `minimum.py`; beside it a naive crawl (one day per
    request, default page limit 7) simulated with the client over the same days.
-2. backfill  -- that run's wall time, CPU and peak RSS; the client's fetch alone over the
-   same range; their ratio is what orchestration, validation and writing cost.
+2. the wire  -- in rounds against the same sandbox process (default 2): the client's fetch
+   alone over the 365 days (decode, nothing stored), the raw-download floor (plain httpx
+   GETs of exactly the requests the fetch made, as the server logged them, bodies read
+   and discarded) and the backfill as one Dagster run (wall, CPU, peak RSS); the server
+   checks that all three made the same requests in the same order. Reported: each
+   round, and the median over rounds of floor_seconds, fetch_over_floor and
+   backfill_over_floor (wall / floor wall, and CPU / floor wall beside them).
 3. daily     -- the scheduled run (`daily_refresh_job`, tags from the `daily_refresh`
    schedule at 02:00 UTC the day after the last sandbox day) on the backfilled warehouse.
 4. sightlines -- compute_all over 1M and 10M synthetic usage rows (sightlines_scale.py).
@@ -20,7 +25,9 @@ competes for the cores, as the table's notes say.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -54,6 +61,88 @@ def _backfill(
     figures["server_cpu_seconds"] = round(sb.cpu_seconds() - server_cpu, 2)
     figures["days"] = (last - first).days + 1
     return figures
+
+
+def _same_requests(sb: SandboxProcess) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The requests served since the last reset, in order (all must have answered 200)."""
+    served = sb.served()
+    statuses = {status for _, _, status in served}
+    if statuses != {200}:
+        raise RuntimeError(f"the sandbox answered {sorted(statuses)}: not a clean measurement")
+    return [(path, query) for path, query, _ in served]
+
+
+def _wire_round(
+    sb: SandboxProcess, env: dict[str, str], base_db: Path, work: Path, first: date, last: date,
+    logs: Path, expected: list[tuple[str, list[tuple[str, str]]]] | None,
+) -> tuple[dict[str, Any], list[tuple[str, list[tuple[str, str]]]]]:
+    """fetch, floor, backfill against the same sandbox; the floor replays the fetch's requests
+    (the same as the backfill's: checked)."""
+    requests_file = work / "requests.json"
+    print("  client fetch (decode, nothing stored)...", flush=True)
+    sb.reset()
+    server_cpu = sb.cpu_seconds()
+    fetch = run_child("benchmarks.client_runs",
+                      ["fetch", first.isoformat(), (last + timedelta(days=1)).isoformat()],
+                      env, log_dir=logs)
+    fetch["server_cpu_seconds"] = round(sb.cpu_seconds() - server_cpu, 2)
+    served = _same_requests(sb)
+    expected = expected if expected is not None else served
+    fetch["same_requests"] = served == expected
+    requests_file.write_text(json.dumps(expected))
+    print("  raw-download floor (httpx, bodies discarded)...", flush=True)
+    sb.reset()
+    server_cpu = sb.cpu_seconds()
+    floor = run_child("benchmarks.client_runs", ["floor", str(requests_file)], env, log_dir=logs)
+    floor["server_cpu_seconds"] = round(sb.cpu_seconds() - server_cpu, 2)
+    floor["same_requests"] = _same_requests(sb) == expected
+    print(f"  backfill of {(last - first).days + 1} days as one Dagster run...", flush=True)
+    backfill = _backfill(sb, env, base_db, work / f"backfill_{(last - first).days + 1}.duckdb",
+                         first, last, logs)
+    backfill["same_requests"] = _same_requests(sb) == expected
+    wall = floor["wall_seconds"]
+    figures = {
+        "floor": floor,
+        "fetch": fetch,
+        "backfill": backfill,
+        "fetch_over_floor": round(fetch["wall_seconds"] / wall, 2),
+        "backfill_over_floor": round(backfill["wall_seconds"] / wall, 2),
+        "fetch_cpu_over_floor": round(fetch["cpu_seconds"] / wall, 2),
+        "backfill_cpu_over_floor": round(backfill["cpu_seconds"] / wall, 2),
+    }
+    print(f"  floor {wall} s, fetch {fetch['wall_seconds']} s "
+          f"({figures['fetch_over_floor']}x), backfill {backfill['wall_seconds']} s "
+          f"({figures['backfill_over_floor']}x), peak RSS {backfill['peak_rss_mb']:.0f} MiB",
+          flush=True)
+    return figures, expected
+
+
+def _wire_summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The headline figures: medians over the rounds (peak RSS: the highest)."""
+    def median(key: str, part: str | None = None) -> float:
+        values = [r[part][key] if part else r[key] for r in rounds]
+        return round(statistics.median(values), 2)
+
+    return {
+        "rounds": rounds,
+        "floor_seconds": median("wall_seconds", "floor"),
+        "floor_cpu_seconds": median("cpu_seconds", "floor"),
+        "fetch_seconds": median("wall_seconds", "fetch"),
+        "fetch_cpu_seconds": median("cpu_seconds", "fetch"),
+        "backfill_seconds": median("wall_seconds", "backfill"),
+        "backfill_cpu_seconds": median("cpu_seconds", "backfill"),
+        "fetch_over_floor": median("fetch_over_floor"),
+        "backfill_over_floor": median("backfill_over_floor"),
+        "fetch_cpu_over_floor": median("fetch_cpu_over_floor"),
+        "backfill_cpu_over_floor": median("backfill_cpu_over_floor"),
+        "backfill_peak_rss_mib": max(r["backfill"]["peak_rss_mb"] for r in rounds),
+        "fetch_peak_rss_mib": max(r["fetch"]["peak_rss_mb"] for r in rounds),
+        "same_requests": all(
+            r[part]["same_requests"] for r in rounds for part in ("floor", "fetch", "backfill")
+        ),
+        "requests": rounds[0]["floor"]["requests"],
+        "mb_received": rounds[0]["floor"]["mb_received"],
+    }
 
 
 def _requests_section(
@@ -158,24 +247,32 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             results["inventory"] = inventory
 
             growth = {}
-            for days in sorted(set(args.growth) | {args.days}, reverse=True):
+            for days in sorted(set(args.growth) - {args.days}, reverse=True):
                 print(f"Backfill of {days} days as one Dagster run...", flush=True)
                 g_first = last - timedelta(days=days - 1)
                 growth[days] = _backfill(sb, env, base_db, work / f"backfill_{days}.duckdb",
                                          g_first, last, logs)
                 print(f"  {growth[days]['wall_seconds']} s, "
                       f"peak RSS {growth[days]['peak_rss_mb']:.0f} MiB", flush=True)
-            backfill = growth[args.days]
-            results["backfill"] = backfill
-            results["growth"] = {str(d): growth[d] for d in sorted(growth)}
 
-            print("Client fetch alone over the same range...", flush=True)
-            server_cpu = sb.cpu_seconds()
-            fetch = run_child("benchmarks.client_runs",
-                              ["fetch", first.isoformat(), (last + timedelta(days=1)).isoformat()],
-                              env, log_dir=logs)
-            fetch["server_cpu_seconds"] = round(sb.cpu_seconds() - server_cpu, 2)
-            results["fetch"] = fetch
+            rounds: list[dict[str, Any]] = []
+            expected = None
+            for n in range(1, args.rounds + 1):
+                print(f"The wire, round {n} of {args.rounds}: fetch, floor, backfill of "
+                      f"{args.days} days against this sandbox...", flush=True)
+                figures, expected = _wire_round(sb, env, base_db, work, first, last, logs,
+                                                expected)
+                rounds.append(figures)
+            wire = _wire_summary(rounds)
+            results["wire"] = wire
+            for key in ("floor_seconds", "fetch_over_floor", "backfill_over_floor",
+                        "backfill_peak_rss_mib"):
+                results[key] = wire[key]
+            backfill = rounds[0]["backfill"]
+            growth[args.days] = backfill
+            results["backfill"] = backfill
+            results["fetch"] = rounds[0]["fetch"]
+            results["growth"] = {str(d): growth[d] for d in sorted(growth)}
 
             step = max(1, args.days // args.naive_days) if args.naive_days else 1
             naive_days = [first + timedelta(days=i) for i in range(0, args.days, step)]
@@ -253,6 +350,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="last day of every range (the sandbox's last day with data)")
     parser.add_argument("--growth", type=int, nargs="*", default=[30, 90],
                         help="further backfill lengths for the growth table")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="rounds of fetch, floor and backfill (medians are reported)")
     parser.add_argument("--naive-days", type=int, default=0,
                         help="days the naive crawl samples (0 = every day of the range)")
     parser.add_argument("--dagster-naive-runs", type=int, default=3,

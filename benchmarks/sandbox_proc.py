@@ -12,6 +12,7 @@ JSON line when ready, then answers one JSON line per command read from stdin:
 
     reset  -> forget the requests served so far
     count  -> {"total": n, "by_endpoint": {template: n}, "by_status": {status: n}}
+    served -> {"requests": [[path, [[name, value], ...], status], ...]} in the order served
     cpu    -> {"cpu_seconds": s}  (the server's CPU so far: what serving cost)
     quit   -> stop serving and exit
 
@@ -117,6 +118,8 @@ def _serve(seed: int, size: str, inputs_dir: str | None) -> None:
                 "by_endpoint": dict(Counter(endpoint_template(r.path) for r in served)),
                 "by_status": {str(k): v for k, v in Counter(r.status for r in served).items()},
             }
+        elif command == "served":
+            reply = {"requests": [[r.path, r.query, r.status] for r in sb.requests]}
         elif command == "cpu":
             import resource
 
@@ -164,6 +167,11 @@ class SandboxProcess:
 
     def count(self) -> dict[str, Any]:
         return self._ask("count")
+
+    def served(self) -> list[tuple[str, list[tuple[str, str]], int]]:
+        """(path, query pairs, status) of every request since the last reset, in order."""
+        return [(p, [tuple(q) for q in query], status)  # type: ignore[misc]
+                for p, query, status in self._ask("served")["requests"]]
 
     def cpu_seconds(self) -> float:
         return float(self._ask("cpu")["cpu_seconds"])

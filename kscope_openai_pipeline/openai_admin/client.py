@@ -24,6 +24,7 @@ from .buckets import ColumnPage, ResultKind, parse_bucket_page
 from .errors import AdminApiBadRequest
 from .listing import ListKind, ListPage, parse_list_page
 from .pagination import Params, iter_bucket_pages, iter_list_pages
+from .read_ahead import read_ahead as reading_ahead
 from .retry import RetryPolicy
 from .secret import Secret
 from .transport import AdminTransport
@@ -323,10 +324,18 @@ class AdminClient(AdminTransport):
         return s, e
 
     def iter_usage(
-        self, family: str, start: date | datetime, end: date | datetime
+        self,
+        family: str,
+        start: date | datetime,
+        end: date | datetime,
+        *,
+        read_ahead: bool = False,
     ) -> Iterator[ColumnPage]:
         """Daily usage of one family for UTC days start <= day < end, one `ColumnPage`
-        per API page (31 days a page, one frozen query); columns `USAGE_RECORD_KEYS`."""
+        per API page (31 days a page, one frozen query); columns `USAGE_RECORD_KEYS`.
+
+        `read_ahead`: request the next page as soon as this one is handed out, so it
+        downloads while the caller writes this one (same requests, see read_ahead.py)."""
         if family not in USAGE_GROUP_BY:
             raise ValueError(
                 f"unknown usage family {family!r}; expected one of {tuple(USAGE_GROUP_BY)}"
@@ -337,19 +346,23 @@ class AdminClient(AdminTransport):
         endpoint = EP_USAGE.format(family=family)
         params: Params = [("limit", str(self.usage_limit))]
         params += [("group_by", g) for g in USAGE_GROUP_BY[family]]
-        yield from self._iter_buckets(endpoint, s, e, params, USAGE_KINDS[family])
+        pages = self._iter_buckets(endpoint, s, e, params, USAGE_KINDS[family])
+        yield from reading_ahead(pages) if read_ahead else pages
 
     def iter_costs(
         self,
         start: date | datetime,
         end: date | datetime,
         group_by: Sequence[str] = ("project_id", "line_item"),
+        *,
+        read_ahead: bool = False,
     ) -> Iterator[ColumnPage]:
         """Daily costs for UTC days start <= day < end, 180 days a page, one `ColumnPage`
         per API page; columns `COST_RECORD_KEYS`.
 
         With `api_key_id` in `group_by` it must be the only dimension, and days before
         2025-12-06 are not requested (the API refuses them); see `iter_api_key_costs`.
+        `read_ahead` as in `iter_usage`.
         """
         dims = tuple(dict.fromkeys(group_by))
         unknown = set(dims) - COSTS_GROUP_BY
@@ -364,10 +377,11 @@ class AdminClient(AdminTransport):
             return
         params: Params = [("limit", str(self.costs_limit))]
         params += [("group_by", g) for g in dims]
-        yield from self._iter_buckets(EP_COSTS, s, e, params, COSTS_KIND)
+        pages = self._iter_buckets(EP_COSTS, s, e, params, COSTS_KIND)
+        yield from reading_ahead(pages) if read_ahead else pages
 
     def iter_api_key_costs(
-        self, start: date | datetime, end: date | datetime
+        self, start: date | datetime, end: date | datetime, *, read_ahead: bool = False
     ) -> Iterator[ColumnPage]:
         """Daily costs by API key, only for days on or after 2025-12-06."""
-        return self.iter_costs(start, end, group_by=("api_key_id",))
+        return self.iter_costs(start, end, group_by=("api_key_id",), read_ahead=read_ahead)

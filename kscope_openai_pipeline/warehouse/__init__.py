@@ -6,9 +6,13 @@ No Dagster here: the assets call these functions with a DuckDB connection.
     warehouse.ensure_schema(conn)
     warehouse.replace_window(conn, "openai.usage", df, "usage_date", start, end,
                              model=schemas.openai.Usage, endpoint="/organization/usage/...")
+    pages = (warehouse.page_table(page, schemas.openai.Usage, org) for page in client_pages)
+    warehouse.replace_window_streaming(conn, "openai.usage", pages, "usage_date", start, end,
+                                       model=schemas.openai.Usage)
     warehouse.publish("data/kscope.duckdb", "data/kscope_analytics.duckdb", conn=conn)
 """
 
+from kscope_openai_pipeline.warehouse.arrow_validation import arrow_schema, validate_table
 from kscope_openai_pipeline.warehouse.connection import CATALOG, connect, disconnect
 from kscope_openai_pipeline.warehouse.ddl import (
     SQL_DIR,
@@ -20,9 +24,15 @@ from kscope_openai_pipeline.warehouse.ddl import (
     ensure_schema,
     table_columns,
 )
-from kscope_openai_pipeline.warehouse.frames import insert_frame, read_frame, read_table, to_arrow
+from kscope_openai_pipeline.warehouse.frames import (
+    insert_arrow,
+    insert_frame,
+    read_frame,
+    read_table,
+    to_arrow,
+)
 from kscope_openai_pipeline.warehouse.publish import PublishResult, open_analyst, publish
-from kscope_openai_pipeline.warehouse.records import records_frame
+from kscope_openai_pipeline.warehouse.records import page_table, records_frame
 from kscope_openai_pipeline.warehouse.tx import transaction
 from kscope_openai_pipeline.warehouse.validation import (
     Problem,
@@ -44,6 +54,7 @@ __all__ = [
     "PublishResult",
     "WarehouseValidationError",
     "WAREHOUSE_SCHEMAS",
+    "arrow_schema",
     "check_database_name",
     "checked_table",
     "connect",
@@ -53,8 +64,10 @@ __all__ = [
     "default_models",
     "duplicate_grain",
     "ensure_schema",
+    "insert_arrow",
     "insert_frame",
     "open_analyst",
+    "page_table",
     "publish",
     "read_frame",
     "read_table",
@@ -66,4 +79,5 @@ __all__ = [
     "to_arrow",
     "transaction",
     "validate",
+    "validate_table",
 ]

@@ -97,9 +97,38 @@ def insert_frame(conn: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) 
     if not len(df):
         return 0
     arrow, columns = to_arrow(conn, table, df)
+    return _insert(conn, table, arrow, columns)
+
+
+def insert_arrow(conn: duckdb.DuckDBPyConnection, table: str, arrow: pa.Table) -> int:
+    """INSERT an Arrow table that has exactly `table`'s columns (any order); return rows.
+
+    The table's own types go in as they are (a page typed like the DDL needs no cast);
+    a column of another type is cast by DuckDB, which refuses a value that does not fit.
+    No transaction of its own: callers (writes.py) wrap it in theirs.
+    """
+    table = checked_table(table)
+    columns = table_columns(conn, table)
+    names = [c for c, _, _ in columns]
+    missing = [c for c in names if c not in arrow.column_names]
+    extra = [c for c in arrow.column_names if c not in names]
+    if missing or extra:
+        raise ValueError(
+            f"{table}: Arrow columns do not match the table: missing {missing}, unexpected {extra}"
+        )
+    if not arrow.num_rows:
+        return 0
+    return _insert(conn, table, arrow, [(c, t) for c, t, _ in columns])
+
+
+def _insert(
+    conn: duckdb.DuckDBPyConnection, table: str, arrow: pa.Table, columns: list[tuple[str, str]]
+) -> int:
+    """`INSERT INTO table (columns) SELECT ... FROM arrow`, casting what is not typed yet."""
+    types = dict(zip(arrow.column_names, arrow.schema.types, strict=True))
     view = f"__kscope_stage_{uuid.uuid4().hex}"
     select = ", ".join(
-        f'"{c}"' if arrow_type(t) is not None else f'CAST("{c}" AS {t}) AS "{c}"'
+        f'"{c}"' if types[c] == arrow_type(t) else f'CAST("{c}" AS {t}) AS "{c}"'
         for c, t in columns
     )
     column_list = ", ".join(f'"{c}"' for c, _ in columns)

@@ -20,10 +20,18 @@ from collections.abc import Callable, Iterable, Sequence
 import duckdb
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as arrow
 
 from kscope_openai_pipeline.schemas.base import grain as model_grain
+from kscope_openai_pipeline.warehouse.arrow_validation import (
+    organization_problem,
+    validate_table,
+)
+from kscope_openai_pipeline.warehouse.arrow_validation import (
+    window_problem as arrow_window_problem,
+)
 from kscope_openai_pipeline.warehouse.ddl import checked_table, table_columns
-from kscope_openai_pipeline.warehouse.frames import insert_frame
+from kscope_openai_pipeline.warehouse.frames import insert_arrow, insert_frame
 from kscope_openai_pipeline.warehouse.tx import transaction
 from kscope_openai_pipeline.warehouse.validation import (
     Problem,
@@ -35,6 +43,9 @@ from kscope_openai_pipeline.warehouse.validation import (
 )
 
 OnDeleted = Callable[[duckdb.DuckDBPyConnection], None]
+#: One batch of a streaming write: a frame, or an Arrow table typed like the DDL
+#: (`records.page_table`), which is validated and inserted without a pandas round trip.
+Batch = pd.DataFrame | arrow.Table
 
 
 def _check_column(conn: duckdb.DuckDBPyConnection, table: str, column: str) -> None:
@@ -218,10 +229,44 @@ def duplicate_grain(
     return int(rows[0][-1]), [tuple(r[:-1]) for r in rows]
 
 
+def _prepare_arrow(
+    table: str,
+    batch: arrow.Table,
+    *,
+    model: type[pa.DataFrameModel] | None,
+    endpoint: str | None,
+    organization_id: str | None,
+    date_column: str,
+    start: dt.date,
+    end: dt.date,
+) -> arrow.Table:
+    """`_prepare` for an Arrow batch: the model's checks, the window, the organization."""
+    if model is not None:
+        return validate_table(
+            model,
+            batch,
+            table,
+            endpoint,
+            start=start,
+            end=end,
+            date_column=date_column,
+            organization_id=organization_id,
+        )
+    if date_column not in batch.column_names:
+        raise ValueError(f"{table}: batch has no date column {date_column!r}")
+    problems = [arrow_window_problem(batch, date_column, start, end)]
+    if organization_id is not None:
+        problems.append(organization_problem(batch, organization_id))
+    found = [p for p in problems if p is not None]
+    if found:
+        raise WarehouseValidationError(table, found, endpoint)
+    return batch
+
+
 def replace_window_streaming(
     conn: duckdb.DuckDBPyConnection,
     table: str,
-    batches: Iterable[pd.DataFrame],
+    batches: Iterable[Batch],
     date_column: str,
     start: dt.date,
     end: dt.date,
@@ -238,9 +283,12 @@ def replace_window_streaming(
     One transaction covers the delete and every batch, so a year-long backfill never
     holds all rows in memory yet stays all-or-nothing: an exception in the iterator (the
     API failing on page 9), in validation or in an insert rolls everything back. Each
-    batch is validated and window-checked on its own; uniqueness of the grain (default:
-    the model's) across batches is checked in DuckDB before COMMIT. `on_batch(index,
-    rows)` is called after each insert (progress logging).
+    batch is validated and window-checked on its own, a frame by `validation.validate`,
+    an Arrow table by `arrow_validation.validate_table` (the same model, the same
+    messages); uniqueness of the grain (default: the model's) across batches is checked
+    in DuckDB before COMMIT. `on_batch(index, rows)` is called after each insert
+    (progress logging). A batch is not referenced once inserted, so memory holds the
+    batch being written, not the range.
     """
     table = checked_table(table)
     _check_window(start, end)
@@ -253,19 +301,32 @@ def replace_window_streaming(
         if on_deleted is not None:
             on_deleted(conn)
         for index, batch in enumerate(batches):
-            prepared = _prepare(
-                conn,
-                table,
-                batch,
-                model=model,
-                endpoint=endpoint,
-                organization_id=organization_id,
-                date_column=date_column,
-                start=start,
-                end=end,
-            )
-            rows = insert_frame(conn, table, prepared)
-            del batch, prepared  # not held while the iterator fetches the next batch
+            if isinstance(batch, arrow.Table):
+                checked = _prepare_arrow(
+                    table,
+                    batch,
+                    model=model,
+                    endpoint=endpoint,
+                    organization_id=organization_id,
+                    date_column=date_column,
+                    start=start,
+                    end=end,
+                )
+                rows = insert_arrow(conn, table, checked)
+            else:
+                prepared = _prepare(
+                    conn,
+                    table,
+                    batch,
+                    model=model,
+                    endpoint=endpoint,
+                    organization_id=organization_id,
+                    date_column=date_column,
+                    start=start,
+                    end=end,
+                )
+                rows = insert_frame(conn, table, prepared)
+            checked = prepared = batch = None  # not held while the iterator fetches the next
             total += rows
             if on_batch is not None:
                 on_batch(index, rows)

@@ -9,13 +9,14 @@ earliest API key creation are written empty without calling the API.
 """
 
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import dagster as dg
-import pandas as pd
-import pandera.pandas as pa
+import pandera.pandas as pandera
+import pyarrow as pa
 from dagster_duckdb import DuckDBResource
 from duckdb import DuckDBPyConnection
 
@@ -39,21 +40,30 @@ from kscope_openai_pipeline.schemas import openai as schemas
 Pages = Iterator[tuple[str, ColumnPage]]
 
 
+#: Each page's successor is requested while the page is written (the client's read-ahead):
+#: the same requests in the same order, the download overlapping the write.
+READ_AHEAD = True
+
+
 def usage_pages(client: AdminClient, start: date, end: date) -> Pages:
     """Every usage family's pages for [start, end), family after family."""
     for family in USAGE_FAMILIES:
-        for page in client.iter_usage(family, start, end):
-            yield f"/organization/usage/{family}", page
+        with closing(client.iter_usage(family, start, end, read_ahead=READ_AHEAD)) as pages:
+            for page in pages:
+                yield f"/organization/usage/{family}", page
 
 
 def cost_pages(client: AdminClient, start: date, end: date) -> Pages:
-    for page in client.iter_costs(start, end, group_by=("project_id", "line_item")):
-        yield "/organization/costs", page
+    by = ("project_id", "line_item")
+    with closing(client.iter_costs(start, end, group_by=by, read_ahead=READ_AHEAD)) as pages:
+        for page in pages:
+            yield "/organization/costs", page
 
 
 def api_key_cost_pages(client: AdminClient, start: date, end: date) -> Pages:
-    for page in client.iter_api_key_costs(start, end):
-        yield "/organization/costs?group_by=api_key_id", page
+    with closing(client.iter_api_key_costs(start, end, read_ahead=READ_AHEAD)) as pages:
+        for page in pages:
+            yield "/organization/costs?group_by=api_key_id", page
 
 
 @dataclass(frozen=True)
@@ -61,7 +71,7 @@ class DailyTable:
     """One daily-partitioned table and the API pages that fill it."""
 
     name: str
-    model: type[pa.DataFrameModel]
+    model: type[pandera.DataFrameModel]
     date_column: str
     description: str
     pages: Callable[[AdminClient, date, date], Pages]
@@ -131,6 +141,11 @@ class PageFeed:
     Why: the writer validates each page with pandera, and its error must name the API
     endpoint the bad page came from (not just the table); and the metadata's page count
     must count every page, empty ones included, so it can be compared with the requests.
+
+    Each page goes to the writer as an Arrow table typed like the DDL (no Python object
+    per row, no pandas frame), and its lists are dropped as soon as the table is built.
+    With the client's read-ahead the next page downloads meanwhile, so memory holds at
+    most the page being written and the one arriving, whatever the range.
     """
 
     def __init__(self, spec: DailyTable, organization_id: str) -> None:
@@ -140,19 +155,25 @@ class PageFeed:
         self.endpoint: str | None = None  # the page being validated/inserted, if any
         self.endpoints: list[str] = []
 
-    def frames(self, client: AdminClient, first: date, end: date) -> Iterator[pd.DataFrame]:
+    def tables(
+        self, client: AdminClient, first: date, end: date, start: date | None = None
+    ) -> Iterator[pa.Table]:
         if first >= end:
             return
-        for endpoint, page in self.spec.pages(client, first, end):
-            self.pages += 1
-            self.endpoint = endpoint
-            if endpoint not in self.endpoints:
-                self.endpoints.append(endpoint)
-            if page.num_rows:
-                frame = warehouse.records_frame(page, self.spec.model, self.organization_id)
-                page.columns.clear()  # the frame holds the values; free the page's lists now
-                yield frame
-                del frame  # written: do not hold it while the next page is fetched
+        with closing(self.spec.pages(client, first, end)) as pages:
+            for endpoint, page in pages:
+                self.pages += 1
+                self.endpoint = endpoint
+                if endpoint not in self.endpoints:
+                    self.endpoints.append(endpoint)
+                if page.num_rows:
+                    table = warehouse.page_table(
+                        page, self.spec.model, self.organization_id, start=start, end=end
+                    )
+                    page.columns.clear()  # the table holds the values: free the lists now
+                    del page
+                    yield table
+                    del table  # written: do not hold it while the next page is fetched
         self.endpoint = None  # checks after the last page concern every endpoint
 
     def write(
@@ -161,16 +182,17 @@ class PageFeed:
         """Replace [start, end) with the pages of [first, end) in one transaction."""
         table = self.spec.model.Config.name
         try:
-            return warehouse.replace_window_streaming(
-                conn,
-                table,
-                self.frames(client, first, end),
-                self.spec.date_column,
-                start,
-                end,
-                model=self.spec.model,
-                organization_id=self.organization_id,
-            )
+            with closing(self.tables(client, first, end, start)) as tables:
+                return warehouse.replace_window_streaming(
+                    conn,
+                    table,
+                    tables,
+                    self.spec.date_column,
+                    start,
+                    end,
+                    model=self.spec.model,
+                    organization_id=self.organization_id,
+                )
         except warehouse.WarehouseValidationError as err:
             where = self.endpoint or ", ".join(self.endpoints) or None
             raise warehouse.WarehouseValidationError(err.table, err.problems, where) from err

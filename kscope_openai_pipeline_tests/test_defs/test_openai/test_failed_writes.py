@@ -91,7 +91,7 @@ def test_failure_on_the_second_page_of_a_range_keeps_the_old_rows(
     served = [
         (r.path, dict(r.query).get("page") is not None, r.status) for r in pipeline.sandbox.requests
     ]
-    # page 2 is only asked for once the writer has inserted page 1 (a lazy generator)
+    # page 2 is asked for once (read ahead while page 1 is written), then retried twice
     assert served == [(COMPLETIONS, False, 200)] + [(COMPLETIONS, True, 200)] * 3
     failure = step_failure(result, USAGE_STEP)
     assert failure.user_failure_data is not None  # a dg.Failure: final, not retried
@@ -163,8 +163,8 @@ def test_rows_failing_pandera_leave_the_table_and_name_table_column_value_endpoi
     old = write_and_mark(pipeline, first, last)
     iter_usage = AdminClient.iter_usage
 
-    def poisoned(self, family, start, end) -> Iterator[ColumnPage]:
-        for page in iter_usage(self, family, start, end):
+    def poisoned(self, family, start, end, **kwargs) -> Iterator[ColumnPage]:
+        for page in iter_usage(self, family, start, end, **kwargs):
             if family == "completions":
                 page.columns["input_tokens"][1] = -5
             yield page

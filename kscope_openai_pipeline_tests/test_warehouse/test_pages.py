@@ -1,0 +1,276 @@
+"""Column pages written through Arrow: DDL types, exact money, the frame route's errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from kscope_openai_pipeline.schemas import column_names
+from kscope_openai_pipeline.schemas import openai as so
+from kscope_openai_pipeline.warehouse import (
+    WarehouseValidationError,
+    arrow_schema,
+    page_table,
+    records_frame,
+    replace_window,
+    replace_window_streaming,
+    validate,
+    validate_table,
+)
+
+from .builders import ORG, cost_row, day, snapshot, usage_row
+
+USAGE_ENDPOINT = "/organization/usage/completions"
+
+
+@dataclass
+class Page:
+    """What the client hands out for usage and costs: a page held column by column."""
+
+    columns: dict[str, list[Any]]
+    num_rows: int
+
+
+def page_of(rows: list[dict[str, Any]]) -> Page:
+    names = [c for c in rows[0] if c != "organization_id"] if rows else []
+    return Page({c: [r[c] for r in rows] for c in names}, len(rows))
+
+
+def _usage(*rows: dict[str, Any]) -> Page:
+    return page_of(list(rows))
+
+
+def test_a_page_becomes_a_table_typed_like_the_ddl() -> None:
+    table = page_table(_usage(usage_row(day(1), batch=True, input_tokens=3)), so.Usage, ORG)
+    assert table.column_names == column_names(so.Usage)
+    assert table.schema.field("usage_date").type == pa.date32()
+    assert table.schema.field("batch").type == pa.bool_()
+    assert table.schema.field("input_tokens").type == pa.int64()
+    assert table.column("organization_id").to_pylist() == [ORG]
+    costs = page_table(page_of([cost_row(day(1), "1.5", quantity=Decimal("2.5"))]), so.Costs, ORG)
+    assert costs.schema.field("amount_usd").type == pa.decimal128(18, 9)
+    assert costs.schema.field("quantity").type == pa.float64()
+    assert costs.to_pylist()[0] == {
+        "organization_id": ORG,
+        "cost_date": day(1),
+        "project_id": "proj_a",
+        "line_item": "gpt-4o, input",
+        "amount_usd": Decimal("1.500000000"),
+        "currency": "usd",
+        "quantity": 2.5,
+        "quantity_unit": None,
+    }
+
+
+def test_money_is_rounded_half_even_to_nine_places_like_the_frame_route() -> None:
+    amounts = ["0.06000000000000001", "0.0000000015", "0.0000000025", "-0.0000000025", "7"]
+    rows = [cost_row(day(1), a, line_item=f"item {i}") for i, a in enumerate(amounts)]
+    table = page_table(page_of(rows), so.Costs, ORG)
+    expected = ["0.060000000", "0.000000002", "0.000000002", "-0.000000002", "7.000000000"]
+    assert table.column("amount_usd").to_pylist() == [Decimal(a) for a in expected]
+    frame = records_frame(page_of(rows), so.Costs, ORG)
+    assert frame["amount_usd"].tolist() == [Decimal(a) for a in expected]
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        (
+            {"output_tokens": 2.5},
+            "openai.usage: column output_tokens has the wrong type (expected int64, got float64)",
+        ),
+        (
+            {"usage_date": dt.datetime(2026, 1, 1, 5)},
+            "openai.usage: column usage_date has the wrong type (expected date): "
+            "[2026-01-01 05:00:00]",
+        ),
+        (
+            {"model": ["gpt"]},
+            "openai.usage: column model has the wrong type (expected str): [['gpt']]",
+        ),
+        (
+            {"batch": 1},
+            "openai.usage: column batch has the wrong type (expected boolean, got float64)",
+        ),
+    ],
+)
+def test_a_value_that_does_not_fit_its_column_gets_the_frame_routes_error(
+    override: dict[str, Any], message: str
+) -> None:
+    """Arrow would coerce these (2.5 to 2, a datetime to its day): they are refused."""
+    page = _usage(usage_row(day(1)), usage_row(day(1), api_key_id="key_2", **override))
+    with pytest.raises(WarehouseValidationError) as info:
+        page_table(page, so.Usage, ORG)
+    assert str(info.value) == message
+
+
+def test_a_float_amount_is_refused_not_converted() -> None:
+    page = page_of([cost_row(day(1), "1", amount_usd=0.1)])
+    with pytest.raises(WarehouseValidationError) as info:
+        page_table(page, so.Costs, ORG)
+    assert str(info.value) == (
+        "openai.costs: column amount_usd has values that are not exact dollars (a Decimal "
+        "with at most 9 decimal places, below 1e9; floats are refused): [0.1]; "
+        "column amount_usd has the wrong type (expected object, got float64)"
+    )
+
+
+def _errors(model: type, rows: list[dict[str, Any]], **kwargs: Any) -> tuple[str, str]:
+    """The message of the Arrow route and of the frame route for the same rows."""
+    with pytest.raises(WarehouseValidationError) as arrow_route:
+        validate_table(model, page_table(page_of(rows), model, ORG), **kwargs)
+    frame = records_frame(page_of(rows), model, ORG)
+    with pytest.raises(WarehouseValidationError) as frame_route:
+        validate(model, frame, **kwargs)
+    return str(arrow_route.value), str(frame_route.value)
+
+
+def test_value_problems_read_as_in_the_frame_route() -> None:
+    rows = [
+        usage_row(day(1), input_tokens=10),
+        usage_row(day(2), model="a", input_tokens=-5, usage_type="chat"),
+        usage_row(day(9), model="b", usage_type=None),
+    ]
+    arrow_message, frame_message = _errors(
+        so.Usage, rows, endpoint=USAGE_ENDPOINT, start=day(1), end=day(5)
+    )
+    assert arrow_message == frame_message
+    assert arrow_message == (
+        "openai.usage: column usage_type has null values in rows [2]; "
+        "column usage_type has values not in ['completions', 'embeddings', "
+        "'moderations', 'images', 'audio_speeches', 'audio_transcriptions', 'vector_stores', "
+        "'code_interpreter_sessions', 'file_search_calls', 'web_search_calls']: ['chat']; "
+        "column input_tokens has values < 0: [-5]; "
+        "column usage_date has dates outside the window [2026-01-01, 2026-01-05): [2026-01-09] "
+        "(endpoint /organization/usage/completions)"
+    )
+
+
+def test_at_most_five_values_with_the_row_count() -> None:
+    rows = [usage_row(day(1), model=f"m{i}", num_requests=-i) for i in range(1, 9)]
+    arrow_message, frame_message = _errors(so.Usage, rows)
+    assert (
+        arrow_message
+        == frame_message
+        == ("openai.usage: column num_requests has values < 0: [-1, -2, -3, -4, -5] (8 rows)")
+    )
+
+
+def test_a_currency_other_than_usd_is_named() -> None:
+    rows = [cost_row(day(1), "1"), cost_row(day(1), "2", line_item="x", currency="USD")]
+    arrow_message, frame_message = _errors(so.Costs, rows)
+    assert (
+        arrow_message
+        == frame_message
+        == ("openai.costs: column currency has values not in ['usd']: ['USD']")
+    )
+
+
+def test_the_arrow_schema_is_the_models() -> None:
+    for model in (so.Usage, so.Costs, so.ApiKeyCosts):
+        schema = arrow_schema(model)
+        columns = model.to_schema().columns
+        assert list(schema.columns) == list(columns)
+        for name, column in schema.columns.items():
+            assert column.nullable == columns[name].nullable, name
+            expected = [c.name for c in columns[name].checks if c.name != "decimal_money"]
+            assert [c.name for c in column.checks] == expected, name
+
+
+def test_pages_stream_into_the_same_rows_as_frames(conn: duckdb.DuckDBPyConnection) -> None:
+    rows = [
+        cost_row(day(1), "0.000000001", quantity=Decimal("1.25"), quantity_unit="tokens"),
+        cost_row(day(1), "-3.5", project_id=None, line_item="credit"),
+        cost_row(day(2), "999999999.999999999", line_item=None),
+    ]
+    replace_window(
+        conn,
+        "openai.costs",
+        records_frame(page_of(rows), so.Costs, ORG),
+        "cost_date",
+        day(1),
+        day(3),
+        model=so.Costs,
+    )
+    by_frames = snapshot(conn, "openai.costs")
+    conn.execute("DELETE FROM openai.costs")
+    n = replace_window_streaming(
+        conn,
+        "openai.costs",
+        [
+            page_table(page_of(rows[:2]), so.Costs, ORG),
+            page_table(page_of(rows[2:]), so.Costs, ORG),
+        ],
+        "cost_date",
+        day(1),
+        day(3),
+        model=so.Costs,
+        organization_id=ORG,
+    )
+    assert n == 3
+    assert snapshot(conn, "openai.costs") == by_frames
+    assert by_frames[0][4] == Decimal("-3.500000000")
+
+
+def test_a_bad_page_rolls_back_the_window(conn: duckdb.DuckDBPyConnection) -> None:
+    good = [usage_row(day(d), input_tokens=1) for d in (1, 2)]
+    replace_window_streaming(
+        conn,
+        "openai.usage",
+        [page_table(page_of(good), so.Usage, ORG)],
+        "usage_date",
+        day(1),
+        day(3),
+        model=so.Usage,
+    )
+    before = snapshot(conn, "openai.usage")
+    pages = [
+        page_table(page_of([usage_row(day(1), input_tokens=7)]), so.Usage, ORG),
+        page_table(page_of([usage_row(day(2), seconds=-3)]), so.Usage, ORG),
+    ]
+    with pytest.raises(WarehouseValidationError) as info:
+        replace_window_streaming(
+            conn,
+            "openai.usage",
+            pages,
+            "usage_date",
+            day(1),
+            day(3),
+            model=so.Usage,
+            endpoint="/organization/usage/audio_transcriptions",
+        )
+    assert str(info.value) == (
+        "openai.usage: column seconds has values < 0: [-3] "
+        "(endpoint /organization/usage/audio_transcriptions)"
+    )
+    assert snapshot(conn, "openai.usage") == before
+
+
+def test_a_grain_repeated_across_pages_is_refused(conn: duckdb.DuckDBPyConnection) -> None:
+    page = page_table(page_of([usage_row(day(1), project_id="proj_a")]), so.Usage, ORG)
+    with pytest.raises(WarehouseValidationError, match=r"duplicate grain values across batches"):
+        replace_window_streaming(
+            conn, "openai.usage", [page, page], "usage_date", day(1), day(2), model=so.Usage
+        )
+    assert snapshot(conn, "openai.usage") == []
+
+
+def test_rows_of_another_organization_are_refused(conn: duckdb.DuckDBPyConnection) -> None:
+    page = page_table(page_of([usage_row(day(1))]), so.Usage, "org-other")
+    with pytest.raises(WarehouseValidationError, match="rows of another organization"):
+        replace_window_streaming(
+            conn,
+            "openai.usage",
+            [page],
+            "usage_date",
+            day(1),
+            day(2),
+            model=so.Usage,
+            organization_id=ORG,
+        )
