@@ -5,6 +5,8 @@ Knows HTTP and the API, not Dagster or DuckDB. Import from here.
 
 from .client import API_KEY_COSTS_FIRST_DAY, DEFAULT_BASE_URL, AdminClient
 from .errors import (
+    AUDIT_LOGGING_HOW_TO,
+    AdminApiAuditLogDisabled,
     AdminApiAuthError,
     AdminApiBadRequest,
     AdminApiError,
@@ -27,12 +29,14 @@ from .stats import EndpointStats, RequestStats
 
 __all__ = [
     "API_KEY_COSTS_FIRST_DAY",
+    "AUDIT_LOGGING_HOW_TO",
     "COST_RECORD_KEYS",
     "DEFAULT_BASE_URL",
     "USAGE_FAMILIES",
     "USAGE_GROUP_BY",
     "USAGE_METRICS",
     "USAGE_RECORD_KEYS",
+    "AdminApiAuditLogDisabled",
     "AdminApiAuthError",
     "AdminApiBadRequest",
     "AdminApiError",

@@ -408,25 +408,58 @@ class AdminClient:
     def list_invites(self) -> list[dict[str, Any]]:
         return self._list_all(EP_INVITES, EP_INVITES, [], normalize_invite)
 
-    def list_audit_events(
+    def iter_audit_log_pages(
         self,
-        event_types: Sequence[str],
         start: int | date | datetime,
         end: int | date | datetime,
-    ) -> list[dict[str, Any]]:
-        """Audit events of the given types with start <= effective_at < end (Unix s or
-        dates/datetimes, naive = UTC). Needs audit logging switched on in the org."""
+        event_types: Sequence[str] | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The audit log of start <= effective_at < end, one list of records per page.
+
+        Unix seconds or dates/datetimes (naive = UTC). Every event type unless
+        `event_types` names some; 100 events a page (newest first), paged with `after`, so
+        N events cost ceil(N / 100) requests. Raises `AdminApiAuditLogDisabled` when the
+        organization has audit logging switched off.
+        """
         start_ts, end_ts = as_unix(start, "start"), as_unix(end, "end")
         if end_ts < start_ts:
             raise ValueError("end must not be before start")
         if end_ts == start_ts:
-            return []
-        params: Params = [("event_types[]", t) for t in event_types]
+            return
+        params: Params = [("event_types[]", t) for t in event_types or ()]
         params += [("effective_at[gte]", str(start_ts)), ("effective_at[lt]", str(end_ts))]
         normalize = audit_event_normalizer(Window(start_ts, end_ts))
-        return self._list_all(
-            EP_AUDIT_LOGS, EP_AUDIT_LOGS, params, normalize, what=f" window=[{start_ts},{end_ts})"
-        )
+        endpoint = EP_AUDIT_LOGS
+
+        def fetch(query: Params, parse: Callable[[Any], Any]) -> Any:
+            return self._get(endpoint, endpoint, query, parse)
+
+        def parse(body: Any) -> Any:
+            return parse_list_page(body, endpoint, normalize)
+
+        pages = iter_list_pages(fetch, endpoint, params, parse, limit=self.list_limit)
+        for n, page in enumerate(pages, start=1):
+            self.stats.record_page(endpoint, len(page.records))
+            self.log.info(
+                "GET %s window=[%d,%d) page=%d rows=%d requests_so_far=%d",
+                endpoint,
+                start_ts,
+                end_ts,
+                n,
+                len(page.records),
+                self.stats.requests,
+            )
+            yield page.records
+
+    def list_audit_events(
+        self,
+        event_types: Sequence[str] | None,
+        start: int | date | datetime,
+        end: int | date | datetime,
+    ) -> list[dict[str, Any]]:
+        """Audit events with start <= effective_at < end, of the given types (None: all),
+        as one list. Needs audit logging switched on in the org."""
+        return [r for page in self.iter_audit_log_pages(start, end, event_types) for r in page]
 
     # ------------------------------------------------------------------ per project
 

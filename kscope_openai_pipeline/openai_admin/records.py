@@ -827,7 +827,13 @@ def project_user_normalizer(project_id: str) -> ItemNormalizer:
 
 
 def audit_event_normalizer(window: Window | None) -> ItemNormalizer:
-    """Audit events, flattened; `details` is the event-type payload as sorted JSON text."""
+    """Audit events flattened to the columns of `openai.audit_logs`.
+
+    The actor is a session (a user) or an API key (owned by a user or a service account);
+    its user id/e-mail, key id and service account id get a column each. `target_id` is
+    the `id` of the event's details object (the key, user or project acted on), `details`
+    that object as JSON text with sorted keys (stable, so re-reads compare equal).
+    """
 
     def normalize(obj: _Obj) -> dict[str, Any]:
         event_type = obj.req_str("type")
@@ -841,7 +847,7 @@ def audit_event_normalizer(window: Window | None) -> ItemNormalizer:
         project = obj.child("project")
         actor = obj.child("actor")
         actor_type = actor.str_("type") if actor else None
-        actor_user_id = actor_email = actor_api_key_id = None
+        actor_user_id = actor_email = actor_api_key_id = actor_service_account_id = None
         if actor is not None and actor_type == "session":
             session = actor.child("session")
             user = session.child("user") if session else None
@@ -855,21 +861,22 @@ def audit_event_normalizer(window: Window | None) -> ItemNormalizer:
                 if user is not None:
                     actor_user_id, actor_email = user.str_("id"), user.str_("email")
                 sa = key.child("service_account")
-                if sa is not None and actor_user_id is None:
-                    actor_user_id = sa.str_("id")
+                if sa is not None:
+                    actor_service_account_id = sa.str_("id")
         details = obj.obj.get(event_type)
-        resource_id = details.get("id") if isinstance(details, Mapping) else None
+        target_id = details.get("id") if isinstance(details, Mapping) else None
         return {
-            "audit_event_id": obj.req_str("id"),
+            "audit_log_id": obj.req_str("id"),
             "event_type": event_type,
             "effective_at": utc_datetime(effective),
+            "event_date": utc_date(effective),
             "project_id": project.str_("id") if project else None,
-            "project_name": project.str_("name") if project else None,
             "actor_type": actor_type,
-            "actor_id": actor_user_id,
+            "actor_user_id": actor_user_id,
             "actor_email": actor_email,
             "actor_api_key_id": actor_api_key_id,
-            "resource_id": resource_id if isinstance(resource_id, str) else None,
+            "actor_service_account_id": actor_service_account_id,
+            "target_id": target_id if isinstance(target_id, str) else None,
             "details": None
             if details is None
             else json.dumps(details, sort_keys=True, default=str),

@@ -125,7 +125,7 @@ def test_admin_keys_invites_audit(sandbox, make_client):
     ]
     assert c.list_invites() == []
     events = c.list_audit_events(["api_key.created", "api_key.deleted"], START, date(2025, 1, 8))
-    assert [e["audit_event_id"] for e in events] == [
+    assert [e["audit_log_id"] for e in events] == [
         "audit_log-006",
         "audit_log-004",
         "audit_log-003",
@@ -133,16 +133,17 @@ def test_admin_keys_invites_audit(sandbox, make_client):
         "audit_log-000",
     ]
     assert events[-1] == {
-        "audit_event_id": "audit_log-000",
+        "audit_log_id": "audit_log-000",
         "event_type": "api_key.created",
         "effective_at": datetime(2025, 1, 1),
+        "event_date": date(2025, 1, 1),
         "project_id": "proj_99",
-        "project_name": "Project proj_99",
         "actor_type": "session",
-        "actor_id": "user-000",
+        "actor_user_id": "user-000",
         "actor_email": "u0@example.com",
         "actor_api_key_id": None,
-        "resource_id": "key_0",
+        "actor_service_account_id": None,
+        "target_id": "key_0",
         "details": '{"data": {"scopes": ["api.model.request"]}, "id": "key_0"}',
     }
     [req] = served(sandbox, "/organization/audit_logs")
