@@ -43,7 +43,8 @@ def summary_lines(org: SyntheticOrg) -> list[str]:
         f"  projects: {len(org.projects)} ({archived} archived); "
         f"project API keys: {len(project_keys)} ({deleted} deleted, still in usage); "
         f"admin keys: {admin}",
-        f"  users: {len(org.users)}; invites: {len(org.invites)} ({pending} pending); "
+        f"  users: {len(org.users)} (+{len(org.former_users)} former); "
+        f"invites: {len(org.invites)} ({pending} pending); "
         f"audit events: {len(org.audit_events)}",
         f"  days: {days} ({_day(org.start_day)} to {_day(org.end_day - 86_400)}, UTC)",
         f"  usage families (events): {families}",
@@ -72,6 +73,13 @@ def summary_lines(org: SyntheticOrg) -> list[str]:
     multiple=True,
     help="A key to answer with the 401 'expired' error (repeatable).",
 )
+@click.option(
+    "--audit-logging/--no-audit-logging",
+    default=True,
+    show_default=True,
+    help="--no-audit-logging: answer the audit log as for an organization that never "
+    "switched audit logging on.",
+)
 def sandbox_command(
     host: str,
     port: int,
@@ -79,6 +87,7 @@ def sandbox_command(
     size: str,
     fault_specs: Sequence[str],
     expired_keys: Sequence[str],
+    audit_logging: bool,
 ) -> None:
     """Serve a deterministic synthetic OpenAI organization through the Admin API."""
     try:
@@ -86,11 +95,19 @@ def sandbox_command(
     except (ValueError, TypeError) as err:
         raise click.BadParameter(str(err), param_hint="--fault") from None
     sandbox = Sandbox.start(
-        seed=seed, size=size, host=host, port=port, faults=faults, expired_keys=expired_keys
+        seed=seed,
+        size=size,
+        host=host,
+        port=port,
+        faults=faults,
+        expired_keys=expired_keys,
+        audit_logging=audit_logging,
     )
     click.echo(f"Sandbox serving {sandbox.base_url}  admin key: {sandbox.admin_key}")
     for line in summary_lines(sandbox.org):
         click.echo(line)
+    if not audit_logging:
+        click.echo("  audit logging: off (the audit log answers 403)")
     for fault in faults:
         click.echo(f"  fault: {fault.kind} on {fault.path} "
                    f"({'rate ' + str(fault.rate) if fault.rate is not None else fault.times})")

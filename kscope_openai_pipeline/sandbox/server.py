@@ -279,8 +279,11 @@ class Sandbox:
         faults: Iterable[Fault] = (),
         expired_keys: Iterable[str] = (),
         admin_key: str | None = None,
+        audit_logging: bool = True,
     ) -> None:
         self.org = org
+        #: False: the organization never switched audit logging on; its endpoint says so.
+        self.audit_logging = audit_logging
         self.view = view
         self.admin_key: str = admin_key or org.admin_key
         self.expired_keys = frozenset(expired_keys)
@@ -311,18 +314,23 @@ class Sandbox:
         expired_keys: Iterable[str] = (),
         org: SyntheticOrg | None = None,
         admin_key: str | None = None,
+        audit_logging: bool = True,
     ) -> Sandbox:
         """Build (or reuse) the org for (seed, size) and serve it; port 0 = a free port.
 
         `org` serves a hand-built org instead (tests); `expired_keys` are keys answered
-        with the 401 expiry error; `admin_key` overrides the org's accepted key.
+        with the 401 expiry error; `admin_key` overrides the org's accepted key;
+        `audit_logging=False` answers the audit log as for an organization that never
+        switched it on (403, "Audit logging is not enabled ...").
         """
         if org is None:
             view = _cached_view(seed, size)
             org = view.org
         else:
             view = _view_of(org)
-        sandbox = cls(org, view, host, port, faults or (), expired_keys, admin_key)
+        sandbox = cls(
+            org, view, host, port, faults or (), expired_keys, admin_key, audit_logging
+        )
         sandbox._thread.start()
         view.warm_in_background()
         return sandbox
@@ -389,6 +397,8 @@ class Sandbox:
             match = route.pattern.match(api_path)
             if match:
                 _authorize(auth, self.admin_key, self.expired_keys, route.scope)
+                if route.handler is admin.list_audit_logs and not self.audit_logging:
+                    raise admin.audit_logging_off()
                 return route.handler(self.view, q, *match.groups())
         raise invalid_url(method, full_path)
 
