@@ -9,6 +9,7 @@ No Dagster here: the assets call these functions with a DuckDB connection.
     warehouse.publish("data/kscope.duckdb", "data/kscope_analytics.duckdb", conn=conn)
 """
 
+from kscope_openai_pipeline.warehouse import history
 from kscope_openai_pipeline.warehouse.connection import CATALOG, connect, disconnect
 from kscope_openai_pipeline.warehouse.ddl import (
     SQL_DIR,
@@ -53,6 +54,7 @@ __all__ = [
     "default_models",
     "duplicate_grain",
     "ensure_schema",
+    "history",
     "insert_frame",
     "open_analyst",
     "publish",
