@@ -18,8 +18,18 @@ from kscope_openai_pipeline.schemas.base import grain
 
 WARN = dg.AssetCheckSeverity.WARN
 
-_MODELS = {"usage": schemas.Usage, "costs": schemas.Costs, "api_key_costs": schemas.ApiKeyCosts}
-_DATE = {"usage": "usage_date", "costs": "cost_date", "api_key_costs": "cost_date"}
+_MODELS = {
+    "usage": schemas.Usage,
+    "costs": schemas.Costs,
+    "api_key_costs": schemas.ApiKeyCosts,
+    "audit_logs": schemas.AuditLogs,
+}
+_DATE = {
+    "usage": "usage_date",
+    "costs": "cost_date",
+    "api_key_costs": "cost_date",
+    "audit_logs": "event_date",
+}
 
 _DESCRIPTIONS = {
     "grain_unique": "No two rows share the table's grain (NULL compared as a value).",
@@ -27,11 +37,14 @@ _DESCRIPTIONS = {
     "keys_in_inventory": "Usage api_key_ids missing from openai.api_keys (deleted keys).",
     "costs_match_usage": "Days with costs but no usage, or usage but no costs.",
     "matches_project_costs": "Per day, costs by key sum to costs by project x line item.",
+    "audit_logging_enabled": "The organization has audit logging switched on (else the "
+    "inventory history starts at the first crawl).",
 }
 _TABLE_CHECKS = {
     "usage": ["grain_unique", "days_present", "keys_in_inventory"],
     "costs": ["grain_unique", "days_present", "costs_match_usage"],
     "api_key_costs": ["grain_unique", "matches_project_costs"],
+    "audit_logs": ["grain_unique", "audit_logging_enabled"],
 }
 
 
@@ -45,14 +58,38 @@ def check_specs(key: dg.AssetKey, name: str) -> list[dg.AssetCheckSpec]:
 
 
 def run_checks(
-    conn: DuckDBPyConnection, key: dg.AssetKey, name: str, org: str, start: date, end: date
+    conn: DuckDBPyConnection,
+    key: dg.AssetKey,
+    name: str,
+    org: str,
+    start: date,
+    end: date,
+    *,
+    switched_off: Exception | None = None,
 ) -> list[dg.AssetCheckResult]:
+    """Every check of the table; `switched_off` is the API's "source switched off" answer
+    this run received, if any."""
+
+    def _audit_logging_enabled(conn, key, check, name, org, start, end) -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(
+            asset_key=key,
+            check_name=check,
+            passed=switched_off is None,
+            severity=WARN,
+            description=None
+            if switched_off is None
+            else "Audit logging is switched off: nothing to read, and the inventory history "
+            "starts at the first crawl. The run's log says how to switch it on.",
+            metadata={"switched_on": switched_off is None},
+        )
+
     checks = {
         "grain_unique": _grain_unique,
         "days_present": _days_present,
         "keys_in_inventory": _keys_in_inventory,
         "costs_match_usage": _costs_match_usage,
         "matches_project_costs": _matches_project_costs,
+        "audit_logging_enabled": _audit_logging_enabled,
     }
     return [checks[check](conn, key, check, name, org, start, end) for check in _TABLE_CHECKS[name]]
 
