@@ -18,8 +18,10 @@ from .conftest import AS_OF
 TABLES = [
     sightlines.SEAT_ALLOCATION,
     sightlines.GATEWAY_BYPASS,
+    sightlines.GATEWAY_BYPASS_DAILY,
     sightlines.BILLING_RECONCILIATION,
     sightlines.SEAT_GOVERNANCE,
+    sightlines.SEAT_GOVERNANCE_DAILY,
 ]
 
 
@@ -37,10 +39,12 @@ def test_compute_all_writes_every_table_and_is_idempotent(
 ) -> None:
     first = sightlines.compute_all(conn, params)
     assert {t: r.rows for t, r in first.items()} == {
-        sightlines.SEAT_ALLOCATION: 4323,
+        sightlines.SEAT_ALLOCATION: 4354,  # 120 days x that day's members
         sightlines.GATEWAY_BYPASS: 58,
+        sightlines.GATEWAY_BYPASS_DAILY: 4560,  # key-days with usage or cost
         sightlines.BILLING_RECONCILIATION: 961 + 120,
         sightlines.SEAT_GOVERNANCE: 43,
+        sightlines.SEAT_GOVERNANCE_DAILY: 4354,  # member-days
     }
     before = _snapshot(conn)
     again = sightlines.compute_all(conn, params)
@@ -63,7 +67,7 @@ def test_a_failing_sightline_keeps_its_previous_rows(
 ) -> None:
     sightlines.compute_all(conn, params)
     before = _snapshot(conn)
-    conn.execute("ALTER TABLE openai.users RENAME COLUMN added_at TO joined")
+    conn.execute("ALTER TABLE openai.users_history RENAME COLUMN added_at TO joined")
     with pytest.raises(sightlines.SightlineError, match="previous rows kept"):
         sightlines.compute_all(conn, params, [sightlines.SEAT_ALLOCATION])
     _assert_same(before, _snapshot(conn))

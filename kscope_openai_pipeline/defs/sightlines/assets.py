@@ -1,9 +1,11 @@
-"""The four sightlines as one Dagster multi-asset.
+"""The six sightlines as one Dagster multi-asset.
 
-They are computed together by `runner.compute_all` in ONE DuckDB transaction (bypass
-before reconciliation, allocation before governance), so analysts never see a bypass
-table from today next to a reconciliation from yesterday. Each table gets its own asset
-key, metadata (a markdown summary and the headline) and checks.
+They are computed together by `runner.compute_all` in ONE DuckDB transaction (the daily
+bypass ledger before reconciliation, allocation before governance), so analysts never see
+a bypass table from today next to a reconciliation from yesterday. Each table gets its own
+asset key, metadata (a markdown summary and the headline) and checks. The "now" tables
+(gateway_bypass, seat_governance) judge by today's inventory; the `_daily` ones judge each
+day by what was true that day (the inventory history and the tokens' dates).
 """
 
 from decimal import Decimal
@@ -21,8 +23,10 @@ from kscope_openai_pipeline.sightlines.params import (
     BILLING_RECONCILIATION,
     DEFAULT_SUBSCRIPTION_PATTERNS,
     GATEWAY_BYPASS,
+    GATEWAY_BYPASS_DAILY,
     SEAT_ALLOCATION,
     SEAT_GOVERNANCE,
+    SEAT_GOVERNANCE_DAILY,
     SightlineParams,
 )
 
@@ -33,6 +37,10 @@ _UPSTREAM = [
     ["openai", "api_keys"],
     ["openai", "users"],
     ["openai", "invites"],
+    ["openai", "audit_logs"],
+    ["openai", "api_keys_history"],
+    ["openai", "users_history"],
+    ["openai", "projects_history"],
     ["kscope", "dev_tokens"],
     ["kscope", "gateway_costs"],
     ["kscope", "engineers"],
@@ -60,6 +68,18 @@ _TABLES = {
         schemas.SeatGovernance,
         "Every member and pending invite, attributed to a known engineer or not (and why).",
     ),
+    GATEWAY_BYPASS_DAILY: (
+        "gateway_bypass_daily",
+        schemas.GatewayBypassDaily,
+        "Each key's usage and cost per day, with its Dev Token status THAT day: the ledger "
+        "of when traffic bypassed the gateway, and who created the key.",
+    ),
+    SEAT_GOVERNANCE_DAILY: (
+        "seat_governance_daily",
+        schemas.SeatGovernanceDaily,
+        "Every member on every day, attributed to an engineer as the registry stood that "
+        "day, with that day's seat cost.",
+    ),
 }
 #: (check name, table) as `checks.run_all` reports them; the grain checks are blocking.
 _CHECKS = (
@@ -67,6 +87,8 @@ _CHECKS = (
     ("gap_exact", BILLING_RECONCILIATION, False),
     ("allocation_sums_exact", SEAT_ALLOCATION, False),
     ("one_row_per_member", SEAT_GOVERNANCE, True),
+    ("one_row_per_key_day", GATEWAY_BYPASS_DAILY, True),
+    ("one_row_per_member_day", SEAT_GOVERNANCE_DAILY, True),
 )
 
 

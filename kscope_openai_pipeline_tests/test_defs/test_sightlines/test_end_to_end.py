@@ -97,9 +97,11 @@ def test_one_run_over_the_whole_range_with_the_default_sightline_config(e2e) -> 
     }
     assert set(metadata) == {
         "gateway_bypass",
+        "gateway_bypass_daily",
         "billing_reconciliation",
         "seat_allocation",
         "seat_governance",
+        "seat_governance_daily",
     }
     for values in metadata.values():
         assert (values["as_of"].value, values["window_days"].value) == (AS_OF.isoformat(), 30)
@@ -115,6 +117,8 @@ def test_one_run_over_the_whole_range_with_the_default_sightline_config(e2e) -> 
         "gap_exact",
         "allocation_sums_exact",
         "one_row_per_member",
+        "one_row_per_key_day",
+        "one_row_per_member_day",
     }
 
 
