@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 
 from kscope_openai_pipeline import sightlines
+from kscope_openai_pipeline.schemas import sightlines as models
+from kscope_openai_pipeline.schemas.base import grain, table_name
 from kscope_openai_pipeline.warehouse import read_table
 
 from .conftest import AS_OF
@@ -25,8 +27,12 @@ TABLES = [
 ]
 
 
+MODELS = {table_name(m): m for m in models.MODELS}
+
+
 def _snapshot(conn: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
-    return {t: read_table(conn, t) for t in TABLES}
+    """Each table sorted by its grain (the daily tables are written in no set order)."""
+    return {t: read_table(conn, t, list(grain(MODELS[t]))) for t in TABLES}
 
 
 def _assert_same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:

@@ -10,6 +10,9 @@
 -- - Several versions on one day (a role change): the day's latest one gives the values.
 -- - Before the history's first version (audit logging off: before the first crawl) a day
 --   has no members; nothing is guessed from today's list.
+-- - members: how many members that day; member_rank: 1 for the earliest added (then by
+--   user_id; a member whose added_at no record gives comes last), the order in which
+--   seat_allocation hands out rounding residues.
 WITH
 days AS (
     SELECT
@@ -22,21 +25,29 @@ member_versions AS (
         *
     FROM openai.users_history
     WHERE NOT deleted
+),
+day_versions AS (
+    SELECT
+        v.organization_id,
+        d.day,
+        v.user_id,
+        v.email,
+        v.name,
+        v.role,
+        v.added_at,
+        v.source
+    FROM days AS d
+    JOIN member_versions AS v
+        ON v.valid_from < CAST(d.day AS TIMESTAMP) + INTERVAL 1 DAY
+        AND (v.valid_to IS NULL OR v.valid_to > CAST(d.day AS TIMESTAMP))
+    QUALIFY ROW_NUMBER() OVER (
+        PARTITION BY v.organization_id, d.day, v.user_id
+        ORDER BY v.valid_from DESC
+    ) = 1
 )
 SELECT
-    v.organization_id,
-    d.day,
-    v.user_id,
-    v.email,
-    v.name,
-    v.role,
-    v.added_at,
-    v.source
-FROM days AS d
-JOIN member_versions AS v
-    ON v.valid_from < CAST(d.day AS TIMESTAMP) + INTERVAL 1 DAY
-    AND (v.valid_to IS NULL OR v.valid_to > CAST(d.day AS TIMESTAMP))
-QUALIFY ROW_NUMBER() OVER (
-    PARTITION BY v.organization_id, d.day, v.user_id
-    ORDER BY v.valid_from DESC
-) = 1
+    *,
+    COUNT(*) OVER member_day AS members,
+    ROW_NUMBER() OVER (member_day ORDER BY added_at NULLS LAST, user_id) AS member_rank
+FROM day_versions
+WINDOW member_day AS (PARTITION BY organization_id, day)

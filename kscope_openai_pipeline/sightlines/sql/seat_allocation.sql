@@ -41,17 +41,17 @@ subscription_lines AS (
     GROUP BY ALL
 ),
 line_members AS (
+    -- daily_members carries each day's member count and order (no window per line here)
     SELECT
         l.*,
         u.user_id,
         u.email,
-        COUNT(u.user_id) OVER line AS members,
-        ROW_NUMBER() OVER (line ORDER BY u.added_at NULLS LAST, u.user_id) AS member_rank
+        coalesce(u.members, 0) AS members,
+        coalesce(u.member_rank, 1) AS member_rank
     FROM subscription_lines AS l
     LEFT JOIN daily_members AS u
         ON u.organization_id = l.organization_id
         AND u.day = l.cost_date
-    WINDOW line AS (PARTITION BY l.organization_id, l.cost_date, l.project_id, l.line_item)
 ),
 member_shares AS (
     SELECT

@@ -15,35 +15,83 @@
 --   engineer departed by then gives reason engineer_departed; else no_registry_match.
 -- - seat_usd: the member's seat_allocation rows of that day (0 when none).
 WITH
-candidate_matches AS (
+address_candidates AS (
     SELECT
-        m.organization_id,
-        m.day,
-        m.user_id AS member_id,
-        x.engineer_id,
-        CASE
-            WHEN e.departed_on IS NOT NULL THEN
-                CASE WHEN m.day < e.departed_on THEN 'active' ELSE 'departed' END
-            ELSE e.status
-        END AS engineer_status,
-        x.rule_rank,
-        x.match_rule
-    FROM daily_members AS m
-    JOIN email_matches AS x
-        ON x.organization_id = m.organization_id
-        AND x.address = trim(m.email)
+        x.*,
+        e.status,
+        e.departed_on
+    FROM email_matches AS x
     JOIN kscope.engineers AS e
         ON e.organization_id = x.organization_id
         AND e.engineer_id = x.engineer_id
 ),
+dated_addresses AS (
+    -- addresses matching an engineer with a departure day: their answer depends on the day
+    SELECT DISTINCT
+        organization_id,
+        address
+    FROM address_candidates
+    WHERE departed_on IS NOT NULL
+),
+timeless_best AS (
+    -- every other address has one answer for every day (computed once, not per day)
+    SELECT
+        c.organization_id,
+        c.address,
+        c.engineer_id,
+        c.status AS engineer_status,
+        c.match_rule
+    FROM address_candidates AS c
+    ANTI JOIN dated_addresses AS d
+        ON d.organization_id = c.organization_id
+        AND d.address = c.address
+    QUALIFY ROW_NUMBER() OVER (
+        PARTITION BY c.organization_id, c.address
+        ORDER BY c.status = 'active' DESC, c.rule_rank, c.engineer_id
+    ) = 1
+),
+dated_best AS (
+    SELECT
+        m.organization_id,
+        m.day,
+        m.user_id AS member_id,
+        c.engineer_id,
+        CASE
+            WHEN c.departed_on IS NOT NULL THEN
+                CASE WHEN m.day < c.departed_on THEN 'active' ELSE 'departed' END
+            ELSE c.status
+        END AS engineer_status,
+        c.match_rule
+    FROM daily_members AS m
+    SEMI JOIN dated_addresses AS d
+        ON d.organization_id = m.organization_id
+        AND d.address = trim(m.email)
+    JOIN address_candidates AS c
+        ON c.organization_id = m.organization_id
+        AND c.address = trim(m.email)
+    QUALIFY ROW_NUMBER() OVER (
+        PARTITION BY m.organization_id, m.day, m.user_id
+        ORDER BY engineer_status = 'active' DESC, c.rule_rank, c.engineer_id
+    ) = 1
+),
 best_matches AS (
     SELECT
-        *
-    FROM candidate_matches
-    QUALIFY ROW_NUMBER() OVER (
-        PARTITION BY organization_id, day, member_id
-        ORDER BY engineer_status = 'active' DESC, rule_rank, engineer_id
-    ) = 1
+        m.organization_id,
+        m.day,
+        m.user_id AS member_id,
+        coalesce(d.engineer_id, t.engineer_id) AS engineer_id,
+        coalesce(d.engineer_status, t.engineer_status) AS engineer_status,
+        coalesce(d.match_rule, t.match_rule) AS match_rule
+    FROM daily_members AS m
+    LEFT JOIN timeless_best AS t
+        ON t.organization_id = m.organization_id
+        AND t.address = trim(m.email)
+    LEFT JOIN dated_best AS d
+        ON d.organization_id = m.organization_id
+        AND d.day = m.day
+        AND d.member_id = m.user_id
+    WHERE t.engineer_id IS NOT NULL
+        OR d.engineer_id IS NOT NULL
 ),
 day_seat_costs AS (
     SELECT
@@ -90,7 +138,3 @@ LEFT JOIN day_seat_costs AS s
     AND s.day = m.day
     AND s.member_id = m.user_id
 WHERE m.day BETWEEN CAST($start_date AS DATE) AND CAST($end_date AS DATE)
-ORDER BY
-    m.organization_id,
-    m.day,
-    m.user_id
