@@ -301,6 +301,8 @@ class Sandbox:
         self._faults = FaultPlan(list(faults))
         self._log: list[ServedRequest] = []
         self._log_lock = threading.Lock()
+        self._in_flight = 0
+        self._peak_in_flight = 0
         self._counter = 0
         handler = type("SandboxHandler", (_RequestHandler,), {"sandbox": self})
         self._server = ThreadingHTTPServer((host, port), handler)
@@ -371,6 +373,14 @@ class Sandbox:
     def clear_requests(self) -> None:
         with self._log_lock:
             self._log.clear()
+            self._peak_in_flight = self._in_flight
+
+    @property
+    def peak_in_flight(self) -> int:
+        """Most requests being served at the same moment since the start (or the last
+        `clear_requests`): how concurrent a client really was, counted by the server."""
+        with self._log_lock:
+            return self._peak_in_flight
 
     def inject(self, fault: Fault) -> None:
         """Add a fault; it applies to the next matching requests (see Fault)."""
@@ -428,6 +438,16 @@ class Sandbox:
         raise invalid_url(method, full_path)
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        with self._log_lock:
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+        try:
+            self._serve_counted(h)
+        finally:
+            with self._log_lock:
+                self._in_flight -= 1
+
+    def _serve_counted(self, h: BaseHTTPRequestHandler) -> None:
         began = time.perf_counter()
         split = urlsplit(h.path)
         full_path = split.path

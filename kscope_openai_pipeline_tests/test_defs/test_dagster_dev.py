@@ -45,7 +45,10 @@ from kscope_openai_pipeline_tests.helpers.processes import (
     wait_for,
 )
 
-SIGHTLINES = ("billing_reconciliation", "gateway_bypass", "seat_allocation", "seat_governance")
+SIGHTLINES = (
+    "billing_reconciliation", "gateway_bypass", "gateway_bypass_daily", "seat_allocation",
+    "seat_governance", "seat_governance_daily",
+)  # fmt: skip
 LAUNCH_BACKFILL = """
 mutation LaunchPartitionBackfill($backfillParams: LaunchBackfillParams!) {
   launchPartitionBackfill(backfillParams: $backfillParams) {

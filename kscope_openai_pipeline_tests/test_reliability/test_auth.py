@@ -24,7 +24,7 @@ WRONG_KEY = "sk-admin-WRONGkey0000000000000000000000000001"
 PROJECT_KEY = "sk-proj-PROJECTkey00000000000000000000000000002"
 EXPIRED_KEY = "sk-admin-EXPIREDkey000000000000000000000000003"
 
-PROJECTS = next(a for a in inventory_assets if a.key == dg.AssetKey(["openai", "projects"]))
+PROJECTS = next(a for a in inventory_assets if dg.AssetKey(["openai", "projects"]) in a.keys)
 USAGE = next(a for a in daily_assets if a.key == dg.AssetKey(["openai", "usage"]))
 STEPS = {"openai__projects": "/organization/projects",
          "openai__usage": "/organization/usage/completions"}

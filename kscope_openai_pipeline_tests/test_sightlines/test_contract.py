@@ -59,8 +59,8 @@ def test_the_selects_produce_exactly_the_table_columns(db: duckdb.DuckDBPyConnec
 
     params = sightlines.SightlineParams(as_of=dt.date(2026, 1, 31))
     values = runner._values(params, params.window_start, params.as_of)
-    db.execute("CREATE TEMP TABLE key_daily_costs AS " + runner.load_sql("api_key_daily_costs"),
-               runner._bind(runner.load_sql("api_key_daily_costs"), values))
+    for temp in runner._TEMPS:
+        runner._load_temp(db, temp, params, params.window_start, params.as_of)
     for model in models.MODELS:
         name = table_name(model).split(".")[1]
         sql = runner.load_sql(name)

@@ -25,8 +25,11 @@ from kscope_openai_pipeline_tests.helpers.pipeline import (
 
 SIGHTLINE_KEYS = {
     dg.AssetKey(["sightlines", name])
-    for name in ("gateway_bypass", "billing_reconciliation", "seat_allocation", "seat_governance")
-}
+    for name in (
+        "gateway_bypass", "billing_reconciliation", "seat_allocation", "seat_governance",
+        "gateway_bypass_daily", "seat_governance_daily",
+    )
+}  # fmt: skip
 
 
 def _requested(result: dg.EvaluateAutomationConditionsResult) -> set[dg.AssetKey]:
