@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,32 +45,19 @@ from kscope_openai_pipeline.sightlines.params import (
     SightlineParams,
     SightlineResult,
 )
+from kscope_openai_pipeline.warehouse.sql_text import bind_parameters, read_sql
 
 SQL_DIR = Path(__file__).parent / "sql"
 #: DDL of the sightlines.* tables, run by `ensure_sightlines_schema` (not by every
 #: `warehouse.ensure_schema` call: only the sightlines need these tables).
 DDL_FILE = SQL_DIR / "00_sightlines_tables.sql"
 
-_PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
 @functools.cache
 def load_sql(name: str) -> str:
     """The text of `sql/<name>.sql` (without a trailing semicolon)."""
-    return (SQL_DIR / f"{name}.sql").read_text().strip().rstrip(";")
-
-
-def _bind(sql: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Only the named parameters `sql` uses (DuckDB refuses unused ones)."""
-    used = set(_PARAMETER.findall(_strip_comments(sql)))
-    missing = used - set(values)
-    if missing:
-        raise ValueError(f"no value for SQL parameter(s) {sorted(missing)}")
-    return {name: values[name] for name in used}
-
-
-def _strip_comments(sql: str) -> str:
-    return "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return read_sql(SQL_DIR, name)
 
 
 def _values(params: SightlineParams, start: dt.date, end: dt.date) -> dict[str, Any]:
@@ -184,7 +170,7 @@ def _load_temp(
     """CREATE OR REPLACE TEMP TABLE `name` from its SQL over [start, end]."""
     sql = load_sql(_TEMPS[name][0])
     values = _values(params, start, end)
-    conn.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS\n{sql}", _bind(sql, values))
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS\n{sql}", bind_parameters(sql, values))
 
 
 def _replace(
@@ -199,7 +185,8 @@ def _replace(
     table = warehouse.checked_table(table_name(model))
     sql = load_sql(sql_name)
     conn.execute(f"DELETE FROM {table}")
-    conn.execute(f"INSERT INTO {table} BY NAME\n{sql}", _bind(sql, _values(params, start, end)))
+    values = bind_parameters(sql, _values(params, start, end))
+    conn.execute(f"INSERT INTO {table} BY NAME\n{sql}", values)
     rows = int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # type: ignore[index]
     n_keys, examples = warehouse.duplicate_grain(conn, table, grain(model))
     if n_keys:

@@ -14,7 +14,8 @@ import pytest
 from kscope_openai_pipeline.defs.openai.daily import daily_assets
 from kscope_openai_pipeline.defs.openai.inventory import inventory_assets
 from kscope_openai_pipeline.defs.resources.definitions import build_resources
-from kscope_openai_pipeline.sandbox.server import Sandbox, redact
+from kscope_openai_pipeline.sandbox.auth import redact
+from kscope_openai_pipeline.sandbox.server import Sandbox
 
 from .harness import SEED, SENTINEL_KEY, SIZE, environment, sandbox_env
 
