@@ -20,18 +20,20 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Received:
-    """One POST as received, and the status it was answered with."""
+    """One POST as received, and the status it was answered with (None: it hung, the
+    client gave up, and the message was never processed)."""
 
     path: str
     body: dict[str, Any]
-    status: int
+    status: int | None
 
 
 class WebhookReceiver:
     """`with WebhookReceiver() as hook: hook.url ...`.
 
     `answer(500, 200)` scripts the next answers (then 200 again); `slow(seconds)` makes
-    every answer wait that long; `hook.accepted` are the bodies answered 2xx.
+    the server hang that long and drop each request unprocessed (a client with a shorter
+    timeout gives up first); `hook.accepted` are the bodies answered 2xx.
     """
 
     def __init__(self) -> None:
@@ -48,9 +50,13 @@ class WebhookReceiver:
             def do_POST(self) -> None:  # noqa: N802 (http.server naming)
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
-                status = outer._next_status()
-                if outer._delay:
+                if outer._delay:  # an overloaded server: hangs, never processes it
                     time.sleep(outer._delay)
+                    with outer._lock:
+                        outer.received.append(Received(self.path, body, None))
+                    self.close_connection = True
+                    return
+                status = outer._next_status()
                 with outer._lock:
                     outer.received.append(Received(self.path, body, status))
                 payload = b"ok" if status < 300 else b"error"
@@ -89,7 +95,7 @@ class WebhookReceiver:
     @property
     def accepted(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [r.body for r in self.received if 200 <= r.status < 300]
+            return [r.body for r in self.received if r.status and 200 <= r.status < 300]
 
     def clear(self) -> None:
         with self._lock:

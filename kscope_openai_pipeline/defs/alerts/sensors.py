@@ -1,8 +1,9 @@
 """When to deliver: the sensors that start `alerts_notify_job`.
 
 - `alerts_notifier` (every 30 s) starts a delivery run when the alerts asset recorded new
-  findings, when a failed delivery's backoff has passed, and once a day when the
-  stale-data hour passes (nothing else would notice that yesterday never arrived).
+  findings, when a failed delivery's backoff has passed, when a webhook was set (what
+  waited meanwhile goes out), and once a day when the stale-data hour passes (nothing
+  else would notice that yesterday never arrived).
 - `alerts_on_run_failure` starts one for each failed run of the pipeline's jobs (the
   delivery job's own failures excepted: it would start itself again and again).
 
@@ -39,12 +40,14 @@ _IN_FLIGHT = [
 
 @dataclass
 class NotifierCursor:
-    """Storage ids of the last findings and delivery records reacted to, and the last
-    day whose stale-data deadline started a run."""
+    """Storage ids of the last findings and delivery records reacted to, the last day
+    whose stale-data deadline started a run, and whether a webhook was set (so that
+    setting one sends what waited meanwhile; the URL itself is never kept)."""
 
     findings: int = 0
     retried: int = 0
     stale_day: str = ""
+    webhook: bool = False
 
     @classmethod
     def parse(cls, text: str | None) -> "NotifierCursor":
@@ -90,6 +93,9 @@ def alerts_notifier(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.S
     rules = AlertRules.from_settings()
     has_webhook = settings.alert_webhook_url() is not None
     reasons = []
+    if has_webhook and not cursor.webhook:
+        reasons.append("webhook configured")
+    cursor.webhook = has_webhook
     latest = instance.fetch_materializations(ALERTS_KEY, limit=1).records
     if latest and latest[0].storage_id > cursor.findings:
         cursor.findings = latest[0].storage_id
