@@ -35,13 +35,12 @@ from dagster._core.instance.ref import InstanceRef
 
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.dagster_home import INSTANCE_CONFIG, PROJECT_ROOT
+from kscope_openai_pipeline_tests.helpers.webhook_receiver import WebhookReceiver
 from kscope_openai_pipeline_tests.test_openai_admin.scripted_server import (
     Reply,
     ScriptedServer,
     Seen,
 )
-
-from kscope_openai_pipeline_tests.helpers.webhook_receiver import WebhookReceiver
 
 from .harness import SENTINEL_KEY, release_files
 from .leaks import NEEDLES, scan, url_needles
