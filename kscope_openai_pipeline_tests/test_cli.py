@@ -113,7 +113,7 @@ def _printed_spend(stdout: str) -> dict[date, tuple[Decimal, Decimal, Decimal]]:
 STEPS = [
     "openai/access_check", "openai/invites", "openai/projects", "openai/users", "openai/api_keys",
     "openai/project_users", "openai/service_accounts", "openai/organization",
-    "openai/usage", "openai/costs", "openai/api_key_costs", "sightlines",
+    "openai/usage", "openai/costs", "openai/api_key_costs", "sightlines", "sightlines/alerts",
     "exports/focus_costs",
 ]  # fmt: skip
 

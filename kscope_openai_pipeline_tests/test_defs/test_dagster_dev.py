@@ -45,7 +45,10 @@ from kscope_openai_pipeline_tests.helpers.processes import (
     wait_for,
 )
 
-SIGHTLINES = ("billing_reconciliation", "gateway_bypass", "seat_allocation", "seat_governance")
+#: The sightlines and the alerts that read them: one automation run recomputes them all.
+SIGHTLINES = (
+    "alerts", "billing_reconciliation", "gateway_bypass", "seat_allocation", "seat_governance"
+)
 LAUNCH_BACKFILL = """
 mutation LaunchPartitionBackfill($backfillParams: LaunchBackfillParams!) {
   launchPartitionBackfill(backfillParams: $backfillParams) {
@@ -115,6 +118,8 @@ def test_backfill_of_ten_partitions_through_graphql(
                 "daily_refresh": "RUNNING"
             }
             assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {
+                "alerts_notifier": "RUNNING",
+                "alerts_on_run_failure": "RUNNING",
                 "publish_analyst_copy": "RUNNING",
                 "sightlines_automation": "RUNNING",
             }
