@@ -17,10 +17,12 @@ import duckdb
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.alerts import sqlfiles
 from kscope_openai_pipeline.alerts.findings import Finding
-from kscope_openai_pipeline.alerts.kinds import Kind
+from kscope_openai_pipeline.alerts.kinds import KINDS, Kind
 from kscope_openai_pipeline.schemas import alerts as models
 
 TABLE = "sightlines.alerts"
+#: Kinds whose findings can be open (all but events).
+RESOLVING_KINDS = [k.name for k in KINDS.values() if k.resolves]
 
 
 @dataclass(frozen=True)
@@ -104,14 +106,16 @@ class KindSummary:
 
 
 def open_by_kind(conn: duckdb.DuckDBPyConnection) -> dict[str, KindSummary]:
-    """Open findings per kind (kinds without any are absent)."""
+    """Open findings per kind that resolves (kinds without any are absent). Events (failed
+    runs) never resolve, so they are never "open": the runs' history shows them."""
     rows = conn.execute(
         f"""
         SELECT kind, COUNT(*), list(subject ORDER BY subject)
         FROM {TABLE}
-        WHERE resolved_date IS NULL
+        WHERE resolved_date IS NULL AND list_contains(?, kind)
         GROUP BY kind
-        """
+        """,
+        [RESOLVING_KINDS],
     ).fetchall()
     return {kind: KindSummary(int(n), tuple(subjects)) for kind, n, subjects in rows}
 
@@ -142,10 +146,11 @@ def open_amounts(conn: duckdb.DuckDBPyConnection) -> dict[str, Decimal]:
     return {"bypass_spend_usd": Decimal(spend), "reconciliation_gap_usd": Decimal(gap)}
 
 
+#: The open findings, most severe first (for the asset's metadata; events left out).
 OPEN_PREVIEW_SQL = f"""
     SELECT kind, subject, severity, first_seen_date, last_seen_date,
         notified_at IS NOT NULL AS announced
     FROM {TABLE}
-    WHERE resolved_date IS NULL
+    WHERE resolved_date IS NULL AND list_contains(?, kind)
     ORDER BY CASE severity WHEN 'high' THEN 0 ELSE 1 END, kind, subject
 """

@@ -40,6 +40,10 @@ AFTER_SIGHTLINES = (
 ).with_label("after_sightlines")
 
 
+#: Kinds that can be open, each with its check (events, failed runs, are never open).
+CHECKED_KINDS = [kind for kind in KINDS.values() if kind.resolves]
+
+
 def check_name(kind: str) -> str:
     return f"no_open_{kind}"
 
@@ -63,7 +67,7 @@ def check_name(kind: str) -> str:
             asset=ALERTS_KEY,
             description=f"WARN while {kind.title.lower()} findings are open. {kind.meaning}",
         )
-        for kind in KINDS.values()
+        for kind in CHECKED_KINDS
     ],
 )
 def alerts(context: dg.AssetExecutionContext, duckdb: WarehouseResource) -> dg.MaterializeResult:
@@ -83,7 +87,7 @@ def alerts(context: dg.AssetExecutionContext, duckdb: WarehouseResource) -> dg.M
         synced = sync_operational(conn, context.instance, rules, organization, utc_now())
         open_now = store.open_by_kind(conn)
         amounts = store.open_amounts(conn)
-        open_preview = preview(conn, store.OPEN_PREVIEW_SQL, limit=20)
+        open_preview = preview(conn, store.OPEN_PREVIEW_SQL, [store.RESOLVING_KINDS], limit=20)
     context.log.info(
         "alerts as of %s: %d new, %d resolved, %d open",
         as_of,
@@ -103,10 +107,10 @@ def alerts(context: dg.AssetExecutionContext, duckdb: WarehouseResource) -> dg.M
         "open": open_preview,
         "disabled_kinds": ", ".join(sorted(rules.disabled)) or "none",
     }
-    for kind in KINDS:
-        metadata[f"open_{kind}"] = open_now[kind].open if kind in open_now else 0
+    for kind in CHECKED_KINDS:
+        metadata[f"open_{kind.name}"] = open_now[kind.name].open if kind.name in open_now else 0
     checks = []
-    for kind in KINDS.values():
+    for kind in CHECKED_KINDS:
         summary = open_now.get(kind.name, store.KindSummary(0, ()))
         disabled = kind.name in rules.disabled
         checks.append(
