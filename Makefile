@@ -27,8 +27,12 @@ ui: setup
 sandbox: setup
 	$(VENV)/bin/kscope-openai sandbox --host 127.0.0.1 --port 8787 --seed 7 --size small
 
+# Two workers (pytest-xdist), whole files to each so a module's fixture is built once:
+# most tests wait on a sandbox, a Dagster run or a child process, so two share two cores.
+TEST_WORKERS ?= 2
+
 test: setup
-	$(VENV)/bin/python -m pytest -q kscope_openai_pipeline_tests
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile kscope_openai_pipeline_tests
 
 reliability: setup
 	$(VENV)/bin/python -m pytest -q -m reliability kscope_openai_pipeline_tests

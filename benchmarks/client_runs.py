@@ -48,13 +48,14 @@ def _client(**limits: int) -> AdminClient:
 
 def _pages(
     client: AdminClient, start: date, end: date, read_ahead: bool
-) -> Iterator[ColumnPage]:
+) -> Iterator[ColumnPage | list[dict[str, Any]]]:
     for family in USAGE_FAMILIES:
         yield from client.iter_usage(family, start, end, read_ahead=read_ahead)
     yield from client.iter_costs(
         start, end, group_by=("project_id", "line_item"), read_ahead=read_ahead
     )
     yield from client.iter_api_key_costs(start, end, read_ahead=read_ahead)
+    yield from client.iter_audit_log_pages(start, end)
 
 
 def _drain(

@@ -4,7 +4,8 @@ Why its own module: the request ratio is the benchmark's headline and its denomi
 must follow the API's rules, not the pipeline's code: a usage page holds at most 31 daily
 buckets (`limit` max 31), a costs page at most 180, and costs grouped by API key exist
 only from 2025-12-06. A crawler that asks one day per run with the default page limit
-(7 buckets) makes one request per family per day whatever the limit.
+(7 buckets) makes one request per family per day whatever the limit. The audit log is a
+list: at most 100 events a page, so N events need ceil(N / 100) requests (one at least).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ USAGE_FAMILIES = 10
 ACCESS_CHECK_PROBES = 7
 USAGE_PAGE_MAX = 31
 COSTS_PAGE_MAX = 180
+LIST_PAGE_MAX = 100
 API_KEY_COSTS_FIRST_DAY = date(2025, 12, 6)
 
 
@@ -45,3 +47,13 @@ def naive_requests(first: date, last: date) -> dict[str, int]:
         "costs": days,
         "api_key_costs": api_key_cost_days(first, last),
     }
+
+
+def audit_log_events(events_by_day: dict[str, int], first: date, last: date) -> int:
+    """Events of [first, last] (inclusive) from the sandbox's per-day counts."""
+    return sum(n for day, n in events_by_day.items() if first <= date.fromisoformat(day) <= last)
+
+
+def minimum_audit_log_requests(events: int) -> int:
+    """One request per 100 events, at least one (an empty window is still asked)."""
+    return max(1, math.ceil(events / LIST_PAGE_MAX))

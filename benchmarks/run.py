@@ -1,8 +1,9 @@
 """`make bench` = `python -m benchmarks.run`: the benchmarks, one table, one JSON.
 
 What runs (each measured figure in a fresh child process, see measure.py):
-1. requests  -- the inventory run, then a 365-day backfill of openai/usage, openai/costs
-   and openai/api_key_costs as ONE Dagster run; requests counted by the sandbox server
+1. requests  -- the inventory run, then a 365-day backfill of openai/usage, openai/costs,
+   openai/api_key_costs and openai/audit_logs as ONE Dagster run; requests counted by the
+   sandbox server
    (what was really sent) against `minimum.py`; beside it a naive crawl (one day per
    request, default page limit 7) simulated with the client over the same days.
 2. the wire  -- in rounds against the same sandbox process (default 2): the client's fetch
@@ -37,7 +38,12 @@ from typing import Any
 
 from benchmarks import report
 from benchmarks.measure import load_average, machine, run_child
-from benchmarks.minimum import minimum_requests, naive_requests
+from benchmarks.minimum import (
+    audit_log_events,
+    minimum_audit_log_requests,
+    minimum_requests,
+    naive_requests,
+)
 from benchmarks.sandbox_proc import SandboxProcess
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -99,7 +105,7 @@ def _wire_round(
     print(f"  backfill of {(last - first).days + 1} days as one Dagster run...", flush=True)
     backfill = _backfill(sb, env, base_db, work / f"backfill_{(last - first).days + 1}.duckdb",
                          first, last, logs)
-    backfill["same_requests"] = _same_requests(sb) == expected
+    backfill["same_requests"] = sorted(_same_requests(sb)) == sorted(expected)
     wall = floor["wall_seconds"]
     figures = {
         "floor": floor,
@@ -148,15 +154,20 @@ def _wire_summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 def _requests_section(
     inventory: dict[str, Any], backfill: dict[str, Any], naive: dict[str, Any],
     minimum_inventory: dict[str, int], first: date, last: date, naive_days: int,
-    dagster_naive: dict[str, Any] | None,
+    dagster_naive: dict[str, Any] | None, audit_events_by_day: dict[str, int],
 ) -> dict[str, Any]:
     by_endpoint = backfill["server_requests"]["by_endpoint"]
     made = {
         "usage": sum(n for e, n in by_endpoint.items() if e.startswith("/organization/usage/")),
         "costs": backfill["assets"].get("openai/costs", {}).get("requests", 0),
         "api_key_costs": backfill["assets"].get("openai/api_key_costs", {}).get("requests", 0),
+        "audit_logs": by_endpoint.get("/organization/audit_logs", 0),
     }
-    minimum = minimum_requests(first, last)
+    audit_events = audit_log_events(audit_events_by_day, first, last)
+    minimum = {
+        **minimum_requests(first, last),
+        "audit_logs": minimum_audit_log_requests(audit_events),
+    }
     inventory_made = inventory["server_requests"]["total"]
     inventory_min = sum(minimum_inventory.values())
     total_days = (last - first).days + 1
@@ -170,6 +181,8 @@ def _requests_section(
         "daily_made_total": backfill["server_requests"]["total"],
         "daily_minimum_total": sum(minimum.values()),
         "daily_ratio": round(backfill["server_requests"]["total"] / sum(minimum.values()), 2),
+        "audit_log_events": audit_events,
+        "audit_log_ratio": round(made["audit_logs"] / minimum["audit_logs"], 2),
         "inventory_made": inventory_made,
         "inventory_minimum": inventory_min,
         "inventory_minimum_by_endpoint": minimum_inventory,
@@ -300,7 +313,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 naive_db.unlink()
             results["requests"] = _requests_section(
                 inventory, backfill, naive, sb.info["inventory_minimum"], first, last,
-                len(naive_days), dagster_naive,
+                len(naive_days), dagster_naive, sb.info["audit_events_by_day"],
             )
 
             print("Scheduled daily run on the backfilled warehouse...", flush=True)

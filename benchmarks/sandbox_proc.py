@@ -102,6 +102,9 @@ def _serve(seed: int, size: str, inputs_dir: str | None) -> None:
         "usage_events": {name: len(frame) for name, frame in org.usage.items()},
         "cost_rows": len(org.costs),
         "inventory_minimum": inventory_minimum(sb.view),
+        "audit_events_by_day": dict(Counter(
+            time.strftime("%Y-%m-%d", time.gmtime(e.effective_at)) for e in org.audit_events
+        )),
         "startup_seconds": round(ready, 1),
         "inputs": inputs,
     }

@@ -70,8 +70,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)
     token = session.config.stash.get(_TOKEN, None)
-    if token is None:
-        return
+    if token is None or _is_xdist_controller(session.config):
+        return  # with pytest-xdist each worker guards its own tests
     left = proc.leftovers(token, set(), GRACE_SECONDS)
     if left:
         proc.kill(left)
@@ -83,6 +83,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 red=True,
             )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    """The process that hands tests to pytest-xdist workers (its children are the workers)."""
+    return not hasattr(config, "workerinput") and bool(config.getoption("numprocesses", None))
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from kscope_openai_pipeline_tests.helpers.pipeline import (
     expected_usage,
     merged_requests,
     minimum_access_check_requests,
+    minimum_audit_log_requests,
     minimum_daily_requests,
     minimum_inventory_requests,
     query,
@@ -93,6 +94,7 @@ def test_dagster_asset_materialize_openai_range(
         minimum_access_check_requests(org),
         minimum_inventory_requests(org),
         minimum_daily_requests(earliest, last),
+        minimum_audit_log_requests(org, first, last),  # the audit log skips no day
     )
     (run,) = runs_at(Path(env["DAGSTER_HOME"]))
     assert run.status == dg.DagsterRunStatus.SUCCESS
@@ -113,7 +115,8 @@ def _printed_spend(stdout: str) -> dict[date, tuple[Decimal, Decimal, Decimal]]:
 STEPS = [
     "openai/access_check", "openai/invites", "openai/projects", "openai/users", "openai/api_keys",
     "openai/project_users", "openai/service_accounts", "openai/organization",
-    "openai/usage", "openai/costs", "openai/api_key_costs", "sightlines", "sightlines/alerts",
+    "openai/usage", "openai/costs", "openai/api_key_costs", "openai/audit_logs", "sightlines",
+    "sightlines/alerts",
     "exports/focus_costs",
 ]  # fmt: skip
 

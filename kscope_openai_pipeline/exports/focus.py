@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -31,13 +30,13 @@ from kscope_openai_pipeline.sightlines import (
     DEFAULT_SUBSCRIPTION_PATTERNS,
     ensure_sightlines_schema,
 )
+from kscope_openai_pipeline.warehouse.sql_text import bind_parameters, read_sql
 
 SQL_DIR = Path(__file__).parent / "sql"
 #: DDL of the exports.* tables, run by `ensure_exports_schema`.
 DDL_FILE = SQL_DIR / "00_exports_tables.sql"
 TABLE = "exports.focus_costs"
 _STAGE = "focus_costs_stage"
-_PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
 class FocusExportError(ValueError):
@@ -79,17 +78,7 @@ class WindowResult:
 @functools.cache
 def load_sql(name: str) -> str:
     """The text of `sql/<name>.sql` (without a trailing semicolon)."""
-    return (SQL_DIR / f"{name}.sql").read_text().strip().rstrip(";")
-
-
-def _bind(sql: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Only the named parameters `sql` uses (DuckDB refuses unused ones)."""
-    code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
-    used = set(_PARAMETER.findall(code))
-    missing = used - set(values)
-    if missing:
-        raise ValueError(f"no value for SQL parameter(s) {sorted(missing)}")
-    return {name: values[name] for name in used}
+    return read_sql(SQL_DIR, name)
 
 
 def run_sql(
@@ -97,7 +86,7 @@ def run_sql(
 ) -> duckdb.DuckDBPyConnection:
     """Execute `sql/<name>.sql` with its named parameters."""
     sql = load_sql(name)
-    return conn.execute(sql, _bind(sql, values))
+    return conn.execute(sql, bind_parameters(sql, values))
 
 
 def ensure_exports_schema(conn: duckdb.DuckDBPyConnection) -> None:
@@ -182,7 +171,7 @@ def replace_window(
 
 def _insert_chunk(conn: duckdb.DuckDBPyConnection, values: dict[str, Any]) -> None:
     sql = load_sql("focus_costs")
-    conn.execute(f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS\n{sql}", _bind(sql, values))
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS\n{sql}", bind_parameters(sql, values))
     try:
         frame = warehouse.read_frame(conn, f"SELECT * FROM {_STAGE}")
         if len(frame):

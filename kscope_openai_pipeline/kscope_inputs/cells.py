@@ -87,6 +87,13 @@ def _parse_date(value: Any) -> dt.date:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
+        try:  # JSON exports write dates as UTC midnight timestamps ("2026-10-09T00:00:00.000")
+            moment = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            moment = None
+        offset = moment.utcoffset() if moment is not None else None
+        if moment is not None and moment.time() == dt.time(0) and offset in (None, dt.timedelta(0)):
+            return moment.date()
     raise ValueError(f"expected a date (YYYY-MM-DD), got {value!r}")
 
 

@@ -17,6 +17,7 @@ File formats (chosen by extension):
 - `.json`: an array of objects (or `{"data": [...]}`); `.jsonl`/`.ndjson`: one object a line.
   Money may be a JSON number or a string (parsed exactly, never through float).
 - `.parquet`/`.pq`: columns with the table's names; any Arrow type that converts losslessly.
+Optional columns (`OPTIONAL_COLUMNS`, e.g. the engineers' `departed_on`) may be left out.
 Dates are ISO `YYYY-MM-DD`; timestamps ISO 8601 (an offset or `Z` is converted to naive
 UTC) or integer Unix seconds. `organization_id` may be omitted from the files: it is then
 taken from `organization_id=` / `--organization-id`, else from the warehouse's only
@@ -57,6 +58,10 @@ INPUT_MODELS: dict[str, type[pa.DataFrameModel]] = {
     "gateway_costs": kscope_models.GatewayCosts,
     "engineers": kscope_models.Engineers,
 }
+
+#: Columns a file may leave out (they are NULL then): added to a table after files in the
+#: old shape were already being exported, which must keep loading.
+OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {"engineers": frozenset({"departed_on"})}
 
 #: How many cell errors one message lists (the count says how many there were).
 MAX_ERRORS = 5
@@ -115,7 +120,10 @@ def read_input(
     raw_columns, n_rows = read_columns(path, fmt)
     columns = list(raw_columns)
     expected = column_names(model)
-    missing = [c for c in expected if c not in columns and c != "organization_id"]
+    optional = OPTIONAL_COLUMNS.get(kind, frozenset())
+    missing = [
+        c for c in expected if c not in columns and c != "organization_id" and c not in optional
+    ]
     unexpected = [c for c in columns if c not in expected]
     if unexpected and not strict and not missing:
         _warn(
@@ -164,6 +172,8 @@ def read_input(
         required = not schema[name].nullable
         if name == "organization_id" and not has_org_column:
             raws: list[Any] = [organization_id] * len(rows)
+        elif name not in columns:  # an optional column the file leaves out
+            raws = [None] * len(rows)
         else:
             raws = [raw_columns[name][row - 1] for row in rows]
         column: list[Any] = []

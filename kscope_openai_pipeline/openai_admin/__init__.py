@@ -6,6 +6,8 @@ Knows HTTP and the API, not Dagster or DuckDB. Import from here.
 from .buckets import ColumnPage
 from .client import API_KEY_COSTS_FIRST_DAY, DEFAULT_BASE_URL, AdminClient
 from .errors import (
+    AUDIT_LOGGING_HOW_TO,
+    AdminApiAuditLogDisabled,
     AdminApiAuthError,
     AdminApiBadRequest,
     AdminApiError,
@@ -30,12 +32,14 @@ from .usage import (
 
 __all__ = [
     "API_KEY_COSTS_FIRST_DAY",
+    "AUDIT_LOGGING_HOW_TO",
     "COST_RECORD_KEYS",
     "DEFAULT_BASE_URL",
     "USAGE_FAMILIES",
     "USAGE_GROUP_BY",
     "USAGE_METRICS",
     "USAGE_RECORD_KEYS",
+    "AdminApiAuditLogDisabled",
     "AdminApiAuthError",
     "AdminApiBadRequest",
     "AdminApiError",

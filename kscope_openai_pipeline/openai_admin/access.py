@@ -22,7 +22,13 @@ from typing import Any
 import httpx
 
 from .client import DEFAULT_BASE_URL
-from .errors import AdminApiError, AdminApiRetryExhausted, status_error
+from .errors import (
+    AUDIT_LOGGING_HOW_TO,
+    AdminApiError,
+    AdminApiRetryExhausted,
+    is_audit_logging_off,
+    status_error,
+)
 from .organization import HEADER, OrganizationEvidence
 from .secret import BearerAuth, Secret, register_for_log_redaction, unregister_for_log_redaction
 from .window import utc_midnight
@@ -40,13 +46,6 @@ NOT_THE_API = "error (not the Admin API)"
 COST_PROBE_DAYS = 31
 PROBE_TIMEOUT = 10.0
 
-#: What the API says when audit logging was never switched on (status varies: any 4xx):
-#: "Audit logging is not enabled ...", "... has not been enabled", "... is disabled",
-#: "enable audit logging first".
-_NOT_ENABLED = re.compile(
-    r"audit[ _-]?log\w*\b.{0,40}\b(?:not\b.{0,20}\benabled|disabled)|enable audit[ _-]?log",
-    re.I | re.S,
-)
 _MISSING_SCOPE = re.compile(r"missing scopes?:\s*([\w.:, ]+?)(?:\.\s|\.?$)", re.I)
 
 
@@ -206,11 +205,9 @@ class _Prober:
 def _advice(permission: Permission, status: int, message: str | None) -> tuple[str, str]:
     """(result, what to do) for an HTTP error answer."""
     said = message or ""
-    if 400 <= status < 500 and _NOT_ENABLED.search(said):
+    if is_audit_logging_off(permission.path, status, message, None):
         return NOT_ENABLED, (
-            "an Owner can switch audit logging on (Organization settings > Data controls > "
-            "Data retention; it cannot be switched off again)"
-            + ("" if permission.required else "; the crawl runs without it")
+            AUDIT_LOGGING_HOW_TO + ("" if permission.required else "; the crawl runs without it")
         )
     if status == 401:
         return INVALID_KEY, (

@@ -118,16 +118,14 @@ class AdminClient(AdminTransport):
 
     # ------------------------------------------------------------------ list endpoints
 
-    def _list_all(
+    def _iter_list_pages(
         self,
         endpoint: str,
         path: str,
         params: Params,
         kind: ListKind,
         what: str = "",
-    ) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-
+    ) -> Iterator[ListPage]:
         def parse(body: bytearray) -> ListPage:
             return parse_list_page(body, endpoint, kind)
 
@@ -137,7 +135,6 @@ class AdminClient(AdminTransport):
         for n, page in enumerate(
             iter_list_pages(fetch, endpoint, params, limit=self.list_limit), start=1
         ):
-            out.extend(page.records)
             self.stats.record_page(endpoint, len(page.records))
             self.log.info(
                 "GET %s%s page=%d rows=%d requests_so_far=%d",
@@ -147,7 +144,21 @@ class AdminClient(AdminTransport):
                 len(page.records),
                 self.stats.requests,
             )
-        return out
+            yield page
+
+    def _list_all(
+        self,
+        endpoint: str,
+        path: str,
+        params: Params,
+        kind: ListKind,
+        what: str = "",
+    ) -> list[dict[str, Any]]:
+        return [
+            record
+            for page in self._iter_list_pages(endpoint, path, params, kind, what)
+            for record in page.records
+        ]
 
     def list_projects(self, include_archived: bool = True) -> list[dict[str, Any]]:
         """All projects (archived too by default); remembers which are archived."""
@@ -167,25 +178,40 @@ class AdminClient(AdminTransport):
     def list_invites(self) -> list[dict[str, Any]]:
         return self._list_all(EP_INVITES, EP_INVITES, [], listing.INVITES)
 
-    def list_audit_events(
+    def iter_audit_log_pages(
         self,
-        event_types: Sequence[str],
         start: int | date | datetime,
         end: int | date | datetime,
-    ) -> list[dict[str, Any]]:
-        """Audit events of the given types with start <= effective_at < end (Unix s or
-        dates/datetimes, naive = UTC). Needs audit logging switched on in the org."""
+        event_types: Sequence[str] | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The audit log of start <= effective_at < end, one list of records per page.
+
+        Unix seconds or dates/datetimes (naive = UTC). Every event type unless
+        `event_types` names some; 100 events a page (newest first), paged with `after`, so
+        N events cost ceil(N / 100) requests. Raises `AdminApiAuditLogDisabled` when the
+        organization has audit logging switched off.
+        """
         start_ts, end_ts = as_unix(start, "start"), as_unix(end, "end")
         if end_ts < start_ts:
             raise ValueError("end must not be before start")
         if end_ts == start_ts:
-            return []
-        params: Params = [("event_types[]", t) for t in event_types]
+            return
+        params: Params = [("event_types[]", t) for t in event_types or ()]
         params += [("effective_at[gte]", str(start_ts)), ("effective_at[lt]", str(end_ts))]
         kind = listing.audit_events(Window(start_ts, end_ts))
-        return self._list_all(
-            EP_AUDIT_LOGS, EP_AUDIT_LOGS, params, kind, what=f" window=[{start_ts},{end_ts})"
-        )
+        what = f" window=[{start_ts},{end_ts})"
+        for page in self._iter_list_pages(EP_AUDIT_LOGS, EP_AUDIT_LOGS, params, kind, what):
+            yield page.records
+
+    def list_audit_events(
+        self,
+        event_types: Sequence[str] | None,
+        start: int | date | datetime,
+        end: int | date | datetime,
+    ) -> list[dict[str, Any]]:
+        """Audit events with start <= effective_at < end, of the given types (None: all),
+        as one list. Needs audit logging switched on in the org."""
+        return [r for page in self.iter_audit_log_pages(start, end, event_types) for r in page]
 
     # ------------------------------------------------------------------ per project
 

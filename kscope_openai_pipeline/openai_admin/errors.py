@@ -8,9 +8,27 @@ stored (see `Secret.scrub`).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 _MAX_VALUE_REPR = 200
+
+#: The audit log endpoint, whose "switched off" answer is not an error of the caller's.
+AUDIT_LOGS_ENDPOINT = "/organization/audit_logs"
+#: How the API says audit logging is off (message or code), as opposed to a missing scope.
+_AUDIT_OFF = re.compile(
+    r"audit[ _-]?log\w*\W+(?:\w+\W+){0,4}?(?:(?:not|never)\W+(?:been\W+)?"
+    r"(?:enabled|activated|turned on|switched on)|disabled|(?:turned|switched) off)\b"
+    r"|(?:requires|needs|enable)\W+audit[ _-]?log"
+    r"|audit[ _-]?log\w*[ _-](?:disabled|off|not[ _-]enabled)",
+    re.IGNORECASE,
+)
+#: Where an owner switches it on (OpenAI dashboard); said once, in the error and the log.
+AUDIT_LOGGING_HOW_TO = (
+    "an organization owner can switch audit logging on in the OpenAI dashboard: Organization "
+    "settings > Data controls > Data retention > Audit logging (once on, it cannot be "
+    "switched off again); events are recorded from that moment on"
+)
 
 
 class AdminApiError(Exception):
@@ -55,6 +73,27 @@ class AdminApiBadRequest(AdminApiStatusError):
 
 class AdminApiNotFound(AdminApiStatusError):
     """404: the path or the object does not exist."""
+
+
+class AdminApiAuditLogDisabled(AdminApiStatusError):
+    """The organization has audit logging switched off, so there is no audit log to read.
+
+    Not a failure of the pipeline: the audit log asset writes nothing, says how to switch
+    it on and warns; everything else runs as usual.
+    """
+
+
+def is_audit_logging_off(
+    endpoint: str, status: int, api_message: str | None, code: str | None
+) -> bool:
+    """Whether an error answer of the audit log endpoint means "audit logging is off".
+
+    OpenAI documents no status for it; the message (or code) is what identifies it, so a
+    403 for a missing scope (`api.audit_logs.read`) is still a permission error.
+    """
+    if endpoint != AUDIT_LOGS_ENDPOINT or status not in (400, 403, 404):
+        return False
+    return any(_AUDIT_OFF.search(text) for text in (api_message, code) if text)
 
 
 class AdminApiRetryExhausted(AdminApiError):
@@ -125,6 +164,12 @@ def status_error(
         "param": param,
         "code": code,
     }
+    if is_audit_logging_off(endpoint, status, api_message, code):
+        return AdminApiAuditLogDisabled(
+            f"{endpoint}: the organization has audit logging switched off (HTTP {status}), so "
+            f"there is no audit log to read: {AUDIT_LOGGING_HOW_TO}.{said}",
+            **kwargs,
+        )
     if status == 401:
         return AdminApiAuthError(
             f"{endpoint}: the admin key was rejected (401): check OPENAI_ADMIN_KEY is a "

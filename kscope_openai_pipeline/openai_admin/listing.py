@@ -298,15 +298,22 @@ def audit_events(window: Window | None) -> ListKind:
             )
         detail_raw = decode(_AUDIT_FIELDS, raw, endpoint, at=at).get(event.type)
         details = None if detail_raw is None else decode(_DETAILS, detail_raw, endpoint, at=at)
-        resource_id = details.get("id") if isinstance(details, dict) else None
-        return event.id, _audit_record(event, details, resource_id)
+        target_id = details.get("id") if isinstance(details, dict) else None
+        return event.id, _audit_record(event, details, target_id)
 
     return ListKind(msgspec.json.Decoder(ListEnvelope[msgspec.Raw]), read)
 
 
-def _audit_record(event: AuditEvent, details: Any, resource_id: Any) -> Record:
+def _audit_record(event: AuditEvent, details: Any, target_id: Any) -> Record:
+    """One event flattened to the columns of `openai.audit_logs`.
+
+    The actor is a session (a user) or an API key (owned by a user or a service account);
+    its user id/e-mail, key id and service account id get a column each. `target_id` is the
+    `id` of the event's details object (the key, user or project acted on), `details` that
+    object as JSON text with sorted keys (stable, so re-reads compare equal).
+    """
     actor = event.actor
-    user_id = email = api_key_id = None
+    user_id = email = api_key_id = service_account_id = None
     if actor is not None and actor.type == "session":
         user = actor.session.user if actor.session else None
         if user is not None:
@@ -316,19 +323,20 @@ def _audit_record(event: AuditEvent, details: Any, resource_id: Any) -> Record:
         api_key_id = _text(key.id)
         if key.user is not None:
             user_id, email = _text(key.user.id), _text(key.user.email)
-        if key.service_account is not None and user_id is None:
-            user_id = _text(key.service_account.id)
+        if key.service_account is not None:
+            service_account_id = _text(key.service_account.id)
     project = event.project
     return {
-        "audit_event_id": event.id,
+        "audit_log_id": event.id,
         "event_type": event.type,
         "effective_at": utc_datetime(event.effective_at),
+        "event_date": utc_datetime(event.effective_at).date(),
         "project_id": _text(project.id) if project else None,
-        "project_name": _text(project.name) if project else None,
         "actor_type": _text(actor.type) if actor else None,
-        "actor_id": user_id,
+        "actor_user_id": user_id,
         "actor_email": email,
         "actor_api_key_id": api_key_id,
-        "resource_id": resource_id if isinstance(resource_id, str) else None,
+        "actor_service_account_id": service_account_id,
+        "target_id": target_id if isinstance(target_id, str) else None,
         "details": None if details is None else json.dumps(details, sort_keys=True, default=str),
     }

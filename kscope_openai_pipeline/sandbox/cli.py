@@ -50,7 +50,8 @@ def summary_lines(org: SyntheticOrg) -> list[str]:
         f"  projects: {len(org.projects)} ({archived} archived); "
         f"project API keys: {len(project_keys)} ({deleted} deleted, still in usage); "
         f"admin keys: {admin}",
-        f"  users: {len(org.users)}; invites: {len(org.invites)} ({pending} pending); "
+        f"  users: {len(org.users)} (+{len(org.former_users)} former); "
+        f"invites: {len(org.invites)} ({pending} pending); "
         f"audit events: {len(org.audit_events)}",
         f"  days: {days} ({_day(org.start_day)} to {_day(org.end_day - 86_400)}, UTC)",
         f"  usage families (events): {families}",
@@ -95,6 +96,13 @@ def summary_lines(org: SyntheticOrg) -> list[str]:
     help="Where responses tell the organization's id: the openai-organization header, an "
     "organization_id on cost rows, both or neither.",
 )
+@click.option(
+    "--audit-logging/--no-audit-logging",
+    default=True,
+    show_default=True,
+    help="--no-audit-logging: answer the audit log as for an organization that never "
+    "switched audit logging on.",
+)
 def sandbox_command(
     host: str,
     port: int,
@@ -104,6 +112,7 @@ def sandbox_command(
     expired_keys: Sequence[str],
     deny_scopes: Sequence[str],
     organization_in: str,
+    audit_logging: bool,
 ) -> None:
     """Serve a deterministic synthetic OpenAI organization through the Admin API."""
     try:
@@ -114,6 +123,7 @@ def sandbox_command(
     sandbox = Sandbox.start(
         seed=seed, size=size, host=host, port=port, faults=faults, expired_keys=expired_keys,
         deny_scopes=deny_scopes, organization_header=header, organization_in_costs=cost_rows,
+        audit_logging=audit_logging,
     )
     click.echo(f"Sandbox serving {sandbox.base_url}  admin key: {sandbox.admin_key}")
     for line in summary_lines(sandbox.org):
@@ -122,6 +132,8 @@ def sandbox_command(
         click.echo(f"  denied scope: {scope} (403 on its endpoints)")
     if organization_in != "both":
         click.echo(f"  organization id told in: {organization_in}")
+    if not audit_logging:
+        click.echo("  audit logging: off (the audit log answers 403)")
     for fault in faults:
         click.echo(f"  fault: {fault.kind} on {fault.path} "
                    f"({'rate ' + str(fault.rate) if fault.rate is not None else fault.times})")

@@ -300,9 +300,15 @@ def subscription_totals(
 
 
 def members_on(org: SyntheticOrg, day: DayLike) -> list[str]:
-    """User ids that are organization members on `day`: added before that day ended."""
-    end = to_epoch(day) // DAY * DAY + DAY
-    return sorted(u.id for u in org.users if u.added_at < end)
+    """User ids that are organization members on `day`: members at some moment of it,
+    i.e. added before that day ended and not removed before it began (former members
+    count on the days they were members)."""
+    start = to_epoch(day) // DAY * DAY
+    end = start + DAY
+    users = [*org.users, *org.former_users]
+    return sorted(
+        u.id for u in users if u.added_at < end and (u.deleted_at is None or u.deleted_at >= start)
+    )
 
 
 # --------------------------------------------------------------------------- gateway bypass

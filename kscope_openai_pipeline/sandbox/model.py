@@ -8,7 +8,9 @@ Money is `Decimal` (USD, at most 9 decimal places) so that totals are exact.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -78,6 +80,7 @@ class User:
     name: str
     role: str  # "owner" | "reader"
     added_at: int
+    deleted_at: int | None = None  # former members only (`SyntheticOrg.former_users`)
 
 
 @dataclass(frozen=True)
@@ -133,12 +136,24 @@ class Invite:
 
 @dataclass(frozen=True)
 class AuditEvent:
+    """One audit log entry, in the API's terms.
+
+    The actor is a session of `actor_user_id`, or, when `actor_api_key_id` is set, an API
+    key owned by that user or by `actor_service_account_id`; no actor at all when all
+    three are None. `resource_id` is the `id` of the details object (None for events
+    whose details have none, e.g. logins); `details` holds the rest of it (None: the
+    server's default for the type).
+    """
+
     id: str
     type: str  # "api_key.created" | "api_key.deleted" | "user.added" | ...
     effective_at: int
     project_id: str | None
     actor_user_id: str | None
-    resource_id: str
+    resource_id: str | None
+    actor_api_key_id: str | None = None
+    actor_service_account_id: str | None = None
+    details: Mapping[str, Any] | None = field(default=None, hash=False)
 
 
 @dataclass
@@ -169,7 +184,13 @@ class SyntheticOrg:
     JSON strings is decided by the server (deterministically), not marked here.
 
     The Kscope side: `dev_tokens`, `gateway_costs`, `engineers` are DataFrames in the
-    shapes of the warehouse's `kscope.*` tables (README, Tables).
+    shapes of the warehouse's `kscope.*` tables (README, Tables); `engineers` carries
+    `departed_on` (a `datetime.date` or None).
+
+    The timeline: `audit_events` is the organization's whole audit log (every day, not
+    just the data range); `former_users` left before the end; `extra["scenarios"]` names
+    the records that make point-in-time questions interesting (a key registered late, a
+    token revoked, a deleted key, a member who left, an engineer who departed).
     """
 
     seed: int
@@ -192,3 +213,6 @@ class SyntheticOrg:
     engineers: pd.DataFrame
     admin_key: str = "sk-admin-sandbox-0000000000000000"
     extra: dict[str, object] = field(default_factory=dict)
+    #: Members who left before the last day (listed nowhere; `user.deleted` in the audit
+    #: log), with `deleted_at` set. The users list holds only current members.
+    former_users: list[User] = field(default_factory=list)

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from . import org_kscope, org_usage, prices
+from . import org_audit, org_kscope, org_timeline, org_usage, prices
 from .model import (
     ApiKey,
     AuditEvent,
@@ -107,6 +107,7 @@ _SIZE_CODE = {"tiny": 1, "small": 2, "medium": 3, "large": 4}
 # the rng streams: one per part, so parts are independent of each other
 _PART_PROJECTS, _PART_USERS, _PART_KEYS, _PART_USAGE, _PART_INVITES = 1, 2, 3, 4, 5
 _PART_KSCOPE, _PART_IDS = 6, 7
+_PART_TIMELINE = 8  # the former member, and the audit log's noise (org_timeline, org_audit)
 
 FIRST_NAMES = [
     "ann",
@@ -269,10 +270,12 @@ def random_ids(rng: np.random.Generator, prefix: str, n: int, length: int = 24) 
     """`n` distinct ids `prefix + length` base62 characters, deterministic for the rng."""
     out: list[str] = []
     seen: set[str] = set()
+    letters = np.array(list(ALPHABET), dtype="<U1")
     while len(out) < n:
         raw = rng.integers(0, len(ALPHABET), size=(n - len(out), length))
-        for row in raw:
-            value = prefix + "".join(ALPHABET[i] for i in row)
+        # rows of one-character strings viewed as one string each: no Python loop per id
+        for text in letters[raw].view(f"<U{length}").ravel().tolist():
+            value = prefix + text
             if value not in seen:
                 seen.add(value)
                 out.append(value)
@@ -605,6 +608,8 @@ class _Builder:
         for i in range(K):
             if roles[i] in ("deleted", "stopped"):
                 rate[i] = max(rate[i], 2.0)
+        # one key is registered halfway through the range (no draw: other values unchanged)
+        self.late_key = org_timeline.plan_late_registration(roles, reg, created_day, end, n_days)
         # families each key uses besides completions (at least one recent user of each)
         fam_p = {
             "embeddings": 0.3,
@@ -776,24 +781,26 @@ class _Builder:
         ]
         return out
 
-    def audit_events(self, keys: list[ApiKey], users: list[User]) -> list[AuditEvent]:
-        rng = _rng(self.seed, self.size, _PART_IDS + 100)
-        founder = self.user_ids[0]
-        raw: list[tuple[int, str, str | None, str | None, str]] = []
-        for u in users:
-            raw.append((u.added_at, "user.added", None, None if u.id == founder else founder, u.id))
-        for i, k in enumerate(keys):
-            actor = k.owner_id if k.owner_type == "user" else founder
-            raw.append((k.created_at, "api_key.created", k.project_id, actor, k.id))
-            if k.deleted and k.deleted_at is not None:
-                raw.append((k.deleted_at, "api_key.deleted", k.project_id, actor, k.id))
-            del i
-        raw.sort(key=lambda r: (r[0], r[1], r[4]))
-        ids = random_ids(rng, "audit_log-", len(raw), 20)
-        return [
-            AuditEvent(ids[j], t, at, pid, actor, rid)
-            for j, (at, t, pid, actor, rid) in enumerate(raw)
-        ]
+    def audit_events(
+        self, keys: list[ApiKey], users: list[User], invites: list[Invite],
+        service_accounts: list[ServiceAccount],
+    ) -> list[AuditEvent]:
+        inputs = org_audit.AuditInputs(
+            start_day=self.start_day,
+            end_day=self.end_day,
+            founder_id=self.user_ids[0],
+            projects=self.project_records,
+            users=users,
+            keys=keys,
+            invites=invites,
+            service_accounts=service_accounts,
+        )
+        return org_audit.build_audit_log(
+            inputs,
+            _rng(self.seed, self.size, _PART_TIMELINE + 100),
+            _rng(self.seed, self.size, _PART_IDS + 100),
+            random_ids,
+        )
 
     # ----------------------------------------------------------------- all together
 
@@ -842,6 +849,26 @@ class _Builder:
         invites = self.invites(emails, kscope.pending_emails)
         api_keys_sorted = sorted(api_keys, key=lambda k: (k.created_at, k.id))
         earliest = min(k.created_at for k in api_keys)
+        timeline_rng = _rng(self.seed, self.size, _PART_TIMELINE)
+        leaver = org_timeline.former_member(
+            timeline_rng,
+            self.extra_people,
+            kscope.engineers,
+            CORP_DOMAIN,
+            self.start_day,
+            self.n_days,
+            set(self.user_ids),
+            random_ids(timeline_rng, "user-", 1)[0],
+        )
+        former = [leaver] if leaver is not None else []
+        member_people = [*self.user_people, *self.pending_people]
+        engineers, departing = org_timeline.with_departures(
+            kscope.engineers,
+            {f"{p.first}.{p.last}@{CORP_DOMAIN}" for p in member_people},
+            self.start_day,
+            self.n_days,
+        )
+        service_accounts = sorted(sas, key=lambda s: (s.created_at, s.id))
         extra: dict[str, object] = {
             "size_spec": asdict(self.spec),
             "earliest_key_created_at": earliest,
@@ -851,6 +878,16 @@ class _Builder:
             "member_categories": kscope.member_categories,
             "gateway_missing_days": kscope.missing_days,
             "gateway_drift_bp": kscope.drift_bp,
+            "scenarios": {
+                "late_registered_key": (
+                    None if self.late_key is None else self.key_ids[self.late_key]
+                ),
+                "revoked_keys": [k for k, r in zip(self.key_ids, self.key_reg, strict=True)
+                                 if r in ("revoked", "reregistered")],
+                "deleted_keys": [k.id for k in api_keys_sorted if k.deleted],
+                "former_member": None if leaver is None else leaver.id,
+                "departing_engineer": departing,
+            },
         }
         return SyntheticOrg(
             seed=self.seed,
@@ -861,15 +898,18 @@ class _Builder:
             end_day=self.end_day,
             projects=sorted(self.project_records, key=lambda p: (p.created_at, p.id)),
             users=users,
-            service_accounts=sorted(sas, key=lambda s: (s.created_at, s.id)),
+            service_accounts=service_accounts,
             project_users=self.project_users(),
             api_keys=api_keys_sorted,
             invites=invites,
-            audit_events=self.audit_events(api_keys_sorted, users),
+            audit_events=self.audit_events(
+                api_keys_sorted, [*users, *former], invites, service_accounts
+            ),
             usage=result.usage,
             costs=result.costs,
             dev_tokens=kscope.dev_tokens,
             gateway_costs=kscope.gateway_costs,
-            engineers=kscope.engineers,
+            engineers=engineers,
             extra=extra,
+            former_users=former,
         )

@@ -21,7 +21,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from . import prices
+from . import org_timeline, prices
 
 DAY = 86_400
 
@@ -228,6 +228,8 @@ def _dev_tokens(
             add(i, created, None)
         elif reg == "redacted":
             add(i, created, None, with_id=False)
+        elif reg == "late":  # used unregistered until halfway through the range
+            add(i, org_timeline.late_registration_time(inp.start_day, n_days, i), None)
         elif reg == "revoked":
             r_day = revoke_day(created, 0.7)
             add(i, created, inp.start_day + r_day * DAY + int(rng.integers(600, 20 * 3600)))

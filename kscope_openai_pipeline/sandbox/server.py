@@ -32,7 +32,8 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from . import routes_admin as admin
-from .api_errors import AUDIT_LOGGING_OFF, ApiError, invalid_url, missing_scope
+from .api_errors import AUDIT_LOGGING_OFF, ApiError, invalid_url
+from .auth import authorize
 from .families import FAMILIES
 from .faults import Fault, FaultPlan
 from .jsonbody import dumps
@@ -125,57 +126,6 @@ def _view_of(org: SyntheticOrg) -> OrgView:
                 _VIEWS_BY_ORG.pop(next(iter(_VIEWS_BY_ORG)))
             view = _VIEWS_BY_ORG[id(org)] = OrgView(org)
         return view
-
-
-# -- auth --------------------------------------------------------------------------------
-
-_NO_KEY = (
-    "You didn't provide an API key. You need to provide your API key in an Authorization "
-    "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password "
-    "field (with blank username) if you're accessing the API from your browser and are "
-    "prompted for a username and password. You can obtain an API key from "
-    "https://platform.openai.com/account/api-keys."
-)
-
-
-def redact(key: str) -> str:
-    """How OpenAI echoes a rejected key: a short prefix, asterisks, the last four."""
-    if len(key) < 12:
-        return "*" * len(key)
-    return key[:3] + "*" * (len(key) - 7) + key[-4:]
-
-
-def _authorize(
-    header: str | None,
-    admin_key: str,
-    expired: frozenset[str],
-    scope: str,
-    denied: frozenset[str] = frozenset(),
-) -> None:
-    if not header or not header.startswith("Bearer ") or not header[7:].strip():
-        raise ApiError(401, _NO_KEY, param=None, code=None)
-    key = header[7:].strip()
-    if key == admin_key and key not in expired:
-        if scope in denied:
-            raise missing_scope(scope)
-        return
-    if key in expired:
-        raise ApiError(
-            401,
-            f"The admin API key provided has expired: {redact(key)}. Create a new admin key "
-            "at https://platform.openai.com/settings/organization/admin-keys.",
-            param=None,
-            code="invalid_api_key",
-        )
-    if key.startswith("sk-proj-"):
-        raise missing_scope(scope)
-    raise ApiError(
-        401,
-        f"Incorrect API key provided: {redact(key)}. You can find your API key at "
-        "https://platform.openai.com/account/api-keys.",
-        param=None,
-        code="invalid_api_key",
-    )
 
 
 # -- fault responses ---------------------------------------------------------------------
@@ -301,6 +251,8 @@ class Sandbox:
         self._faults = FaultPlan(list(faults))
         self._log: list[ServedRequest] = []
         self._log_lock = threading.Lock()
+        self._in_flight = 0
+        self._peak_in_flight = 0
         self._counter = 0
         handler = type("SandboxHandler", (_RequestHandler,), {"sandbox": self})
         self._server = ThreadingHTTPServer((host, port), handler)
@@ -371,6 +323,14 @@ class Sandbox:
     def clear_requests(self) -> None:
         with self._log_lock:
             self._log.clear()
+            self._peak_in_flight = self._in_flight
+
+    @property
+    def peak_in_flight(self) -> int:
+        """Most requests being served at the same moment since the start (or the last
+        `clear_requests`): how concurrent a client really was, counted by the server."""
+        with self._log_lock:
+            return self._peak_in_flight
 
     def inject(self, fault: Fault) -> None:
         """Add a fault; it applies to the next matching requests (see Fault)."""
@@ -417,7 +377,7 @@ class Sandbox:
         for route in ROUTES:
             match = route.pattern.match(api_path)
             if match:
-                _authorize(auth, self.admin_key, self.expired_keys, route.scope,
+                authorize(auth, self.admin_key, self.expired_keys, route.scope,
                            self.deny_scopes)
                 if api_path == AUDIT_LOGS_PATH and not self.audit_logging:
                     raise ApiError(403, AUDIT_LOGGING_OFF, param=None, code=None)
@@ -428,6 +388,16 @@ class Sandbox:
         raise invalid_url(method, full_path)
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        with self._log_lock:
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+        try:
+            self._serve_counted(h)
+        finally:
+            with self._log_lock:
+                self._in_flight -= 1
+
+    def _serve_counted(self, h: BaseHTTPRequestHandler) -> None:
         began = time.perf_counter()
         split = urlsplit(h.path)
         full_path = split.path

@@ -9,6 +9,7 @@ per-family indexes are created under a lock on first use.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
@@ -54,11 +55,34 @@ class OrgView:
         self.audit_events: list[AuditEvent] = sorted(
             org.audit_events, key=lambda e: (e.effective_at, e.id), reverse=True
         )
+        # newest first, so -effective_at ascends: bisect finds any effective_at window
+        self._audit_neg_times = [-e.effective_at for e in self.audit_events]
+        self.audit_position: dict[str, int] = {e.id: i for i, e in enumerate(self.audit_events)}
+        #: every user the log may name as an actor, former members included
+        self.actors_by_id: dict[str, User] = {
+            u.id: u for u in [*org.users, *getattr(org, "former_users", [])]
+        }
         self._lock = threading.Lock()
         self._usage: dict[str, tuple[BucketIndex, tuple[str, ...]]] = {}
         self._costs: BucketIndex | None = None
         self._warming: threading.Thread | None = None
         self.line_item_units: dict[str, str | None] = {}
+
+    def audit_slice(
+        self, gt: int | None, gte: int | None, lt: int | None, lte: int | None
+    ) -> tuple[int, int]:
+        """[first, stop) positions in `audit_events` (newest first) inside the bounds."""
+        times = self._audit_neg_times
+        first, stop = 0, len(times)
+        if lt is not None:
+            first = max(first, bisect.bisect_right(times, -lt))
+        if lte is not None:
+            first = max(first, bisect.bisect_left(times, -lte))
+        if gte is not None:
+            stop = min(stop, bisect.bisect_right(times, -gte))
+        if gt is not None:
+            stop = min(stop, bisect.bisect_left(times, -gt))
+        return first, max(first, stop)
 
     # -- usage / costs indexes --------------------------------------------------------
 

@@ -91,6 +91,11 @@ class Engineers(WarehouseModel):
     status: Series[Varchar] = text(
         "'active' or 'departed'.", nullable=False, isin=["active", "departed"]
     )
+    departed_on: Series[Day] = day(
+        "First UTC day the engineer no longer works here; NULL when still here or unknown. "
+        "Members are attributed to the engineer only on days before it.",
+        nullable=True,
+    )
 
     class Config:
         name = "kscope.engineers"

@@ -21,6 +21,13 @@ from kscope_openai_pipeline.schemas.base import (
     timestamp,
 )
 from kscope_openai_pipeline.schemas.dtypes import Day, Varchar
+from kscope_openai_pipeline.schemas.openai_history import (
+    ApiKeysHistory,
+    AuditLogs,
+    ProjectsHistory,
+    ProjectUsersHistory,
+    UsersHistory,
+)
 
 #: Usage families, in the Admin API's order (`openai.usage.usage_type` holds one of them).
 #: The client keeps its own list (it imports nothing of the warehouse); a test holds the
@@ -307,7 +314,7 @@ class ApiKeyCosts(WarehouseModel):
         metadata = {"grain": ["cost_date", "api_key_id"], "partition": "cost_date"}
 
 
-#: Every openai.* model, in DDL file order.
+#: Every openai.* model: the snapshot and daily tables, then the audit log and history.
 MODELS: tuple[type[WarehouseModel], ...] = (
     Organization,
     Projects,
@@ -319,4 +326,30 @@ MODELS: tuple[type[WarehouseModel], ...] = (
     Usage,
     Costs,
     ApiKeyCosts,
+    AuditLogs,
+    ApiKeysHistory,
+    UsersHistory,
+    ProjectsHistory,
+    ProjectUsersHistory,
 )
+
+__all__ = [
+    "MODELS",
+    "USAGE_DIMENSIONS",
+    "USAGE_TYPES",
+    "ApiKeyCosts",
+    "ApiKeys",
+    "ApiKeysHistory",
+    "AuditLogs",
+    "Costs",
+    "Invites",
+    "Organization",
+    "ProjectUsers",
+    "ProjectUsersHistory",
+    "Projects",
+    "ProjectsHistory",
+    "ServiceAccounts",
+    "Usage",
+    "Users",
+    "UsersHistory",
+]

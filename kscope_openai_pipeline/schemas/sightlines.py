@@ -118,7 +118,8 @@ class BillingReconciliation(WarehouseModel):
     gap_usd: Series[object] = money("billed_usd - metered_usd, exactly; > 0: spend outside.")
     coverage_ratio: Series[float] = number("metered_usd / billed_usd; NULL when nothing billed.")
     bypass_explained_usd: Series[object] = money(
-        "Part of the billed spend made with unregistered keys (bypass_active/dormant)."
+        "Part of the billed spend made with keys that bypassed the gateway that day "
+        "(sightlines.gateway_bypass_daily.bypass)."
     )
     tolerance_usd: Series[object] = money(
         "The gap still 'matched': max(tolerance_pct x billed_usd, tolerance_usd floor), "
@@ -149,7 +150,9 @@ class SeatAllocation(WarehouseModel):
                                   nullable=False)
     user_id: Series[str] = text("Member charged; NULL only for a day without members.")
     email: Series[str] = text("Member's e-mail.")
-    members: Series[int] = count("Members that day: the divisor of the split.")
+    members: Series[int] = count(
+        "Members that day (openai.users_history): the divisor of the split."
+    )
     line_item_usd: Series[object] = money("The whole source line item in USD.")
     allocated_usd: Series[object] = money("This member's part in USD (parts sum to the line).")
 
@@ -199,10 +202,108 @@ class SeatGovernance(WarehouseModel):
         metadata = {"grain": ["organization_id", "member_id"], "partition": None}
 
 
+TOKEN_STATUSES = ["registered", "registered_revoked", "unregistered"]
+
+
+class GatewayBypassDaily(WarehouseModel):
+    """sightlines.gateway_bypass_daily: each key's traffic per day, judged by that day."""
+
+    organization_id: Series[str] = text(_ORG, nullable=False)
+    usage_date: Series[pandas_engine.Date] = day("UTC day of the traffic or cost.")
+    api_key_id: Series[str] = text("OpenAI API key id; deleted keys included.", nullable=False)
+    key_kind: Series[str] = text("'project' or 'admin'.")
+    project_id: Series[str] = text("Project the key belongs to.")
+    project_name: Series[str] = text("Project name as it was that day.")
+    owner_type: Series[str] = text(
+        "'user' or 'service_account'; NULL for a key no crawl listed (the audit log names "
+        "who created a key, not who owns it: see key_created_by)."
+    )
+    owner_id: Series[str] = text("Owning user or service account.")
+    owner_email: Series[str] = text("Owner's e-mail (users only).")
+    input_tokens: Series[int] = count("Input tokens that day (openai.usage).")
+    output_tokens: Series[int] = count("Output tokens that day (openai.usage).")
+    requests: Series[int] = count("Model requests that day (num_model_requests).")
+    cost_usd: Series[object] = money("The key's cost that day in USD (see cost_basis).")
+    cost_basis: Series[str] = text(
+        "billed_per_key: openai.api_key_costs covers the day; allocated_by_token_share: "
+        "the key's token share of its project x model costs.",
+        nullable=False,
+        isin=COST_BASES[:2],
+    )
+    token_status: Series[str] = text(
+        "That day: registered (a matching Dev Token was active at some moment of it) | "
+        "registered_revoked (matching tokens existed, none active) | unregistered (no "
+        "matching token existed yet).",
+        nullable=False,
+        isin=TOKEN_STATUSES,
+    )
+    bypass: Series[bool] = flag(
+        "TRUE unless registered that day: the traffic skipped the gateway.", nullable=False
+    )
+    dev_token_id: Series[str] = text(
+        "The Dev Token active that day (the latest created), else the latest existing one."
+    )
+    key_created_at: Series[pd.Timestamp] = timestamp("When the key was created (UTC).")
+    key_created_by: Series[str] = text(
+        "Who created the key (the api_key.created event's actor): an e-mail, else a "
+        "service account id; NULL without the audit log."
+    )
+
+    class Config:
+        name = "sightlines.gateway_bypass_daily"
+        metadata = {
+            "grain": ["organization_id", "usage_date", "api_key_id"],
+            "partition": "usage_date",
+        }
+
+
+class SeatGovernanceDaily(WarehouseModel):
+    """sightlines.seat_governance_daily: every member on every day, attributed as of that day."""
+
+    organization_id: Series[str] = text(_ORG, nullable=False)
+    day: Series[pandas_engine.Date] = day("UTC day.")
+    member_id: Series[str] = text("User id ('user-...') of a member that day.", nullable=False)
+    email: Series[str] = text("E-mail as OpenAI had it that day.")
+    name: Series[str] = text("Name (NULL for members known only from the audit log).")
+    role: Series[str] = text("Organization role that day.")
+    joined_at: Series[pd.Timestamp] = timestamp("When the member joined (added_at).")
+    attributed: Series[bool] = flag(
+        "TRUE when matched to an engineer who had not departed by that day.", nullable=False
+    )
+    engineer_id: Series[str] = text("Matched engineer (also set when departed).")
+    engineer_email: Series[str] = text("Matched engineer's primary e-mail.")
+    engineer_status: Series[str] = text(
+        "'active' or 'departed' on that day (departed_on, else the registry's status).",
+        isin=["active", "departed"],
+    )
+    team: Series[str] = text("Matched engineer's team.")
+    match_rule: Series[str] = text(
+        "exact | case_insensitive | alias | plus_address | domain_alias.", isin=MATCH_RULES
+    )
+    reason: Series[str] = text(
+        "Why not attributed: no_registry_match | engineer_departed; NULL when attributed.",
+        isin=UNATTRIBUTED_REASONS,
+    )
+    seat_usd: Series[object] = money(
+        "Seat cost allocated to the member that day (sightlines.seat_allocation)."
+    )
+    membership_source: Series[str] = text(
+        "Where that day's membership comes from (openai.users_history.source).",
+        nullable=False,
+        isin=["snapshot", "audit_log"],
+    )
+
+    class Config:
+        name = "sightlines.seat_governance_daily"
+        metadata = {"grain": ["organization_id", "day", "member_id"], "partition": "day"}
+
+
 #: Every sightlines.* model, in DDL order.
 MODELS: tuple[type[WarehouseModel], ...] = (
     GatewayBypass,
     BillingReconciliation,
     SeatAllocation,
     SeatGovernance,
+    GatewayBypassDaily,
+    SeatGovernanceDaily,
 )

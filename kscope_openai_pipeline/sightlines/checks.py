@@ -19,8 +19,10 @@ from kscope_openai_pipeline.sightlines.params import (
     BILLING_RECONCILIATION,
     DEFAULT_SUBSCRIPTION_PATTERNS,
     GATEWAY_BYPASS,
+    GATEWAY_BYPASS_DAILY,
     SEAT_ALLOCATION,
     SEAT_GOVERNANCE,
+    SEAT_GOVERNANCE_DAILY,
 )
 
 EXAMPLES = 5
@@ -122,6 +124,78 @@ def seat_governance_one_row_per_member(conn: duckdb.DuckDBPyConnection) -> Check
             "missing": n_missing,
             "unexpected": n_extra,
             "examples": [str(e) for e in [*dup, *missing, *extra][:EXAMPLES]],
+        },
+    )
+
+
+def gateway_bypass_daily_one_row_per_key_day(conn: duckdb.DuckDBPyConnection) -> CheckOutcome:
+    """Every (day, key) with usage exactly once in the daily ledger (blocking): a missing
+    key-day would hide bypass spend from reconciliation."""
+    n_dup, dup = warehouse.duplicate_grain(
+        conn, GATEWAY_BYPASS_DAILY, ["organization_id", "usage_date", "api_key_id"]
+    )
+    n_missing, missing = _examples(
+        conn,
+        """
+        SELECT DISTINCT organization_id, usage_date, api_key_id
+        FROM openai.usage
+        WHERE api_key_id IS NOT NULL
+        EXCEPT
+        SELECT organization_id, usage_date, api_key_id FROM sightlines.gateway_bypass_daily
+        """,
+    )
+    passed = not (n_dup or n_missing)
+    return CheckOutcome(
+        "one_row_per_key_day",
+        GATEWAY_BYPASS_DAILY,
+        passed,
+        "every key-day with usage appears exactly once"
+        if passed
+        else f"{n_dup} duplicated, {n_missing} missing key-days",
+        blocking=True,
+        metadata={
+            "duplicated": n_dup,
+            "missing": n_missing,
+            "examples": [str(e) for e in [*dup, *missing][:EXAMPLES]],
+        },
+    )
+
+
+def seat_governance_daily_one_row_per_member_day(
+    conn: duckdb.DuckDBPyConnection,
+) -> CheckOutcome:
+    """Every member of every day exactly once (blocking), and no seat cost on a member
+    who was not a member that day."""
+    n_dup, dup = warehouse.duplicate_grain(
+        conn, SEAT_GOVERNANCE_DAILY, ["organization_id", "day", "member_id"]
+    )
+    n_orphan, orphans = _examples(
+        conn,
+        """
+        SELECT a.organization_id, a.cost_date, a.user_id
+        FROM sightlines.seat_allocation AS a
+        ANTI JOIN sightlines.seat_governance_daily AS g
+            ON g.organization_id = a.organization_id
+            AND g.day = a.cost_date
+            AND g.member_id = a.user_id
+        WHERE a.user_id IS NOT NULL
+            AND a.cost_date BETWEEN (SELECT MIN(day) FROM sightlines.seat_governance_daily)
+                AND (SELECT MAX(day) FROM sightlines.seat_governance_daily)
+        """,
+    )
+    passed = not (n_dup or n_orphan)
+    return CheckOutcome(
+        "one_row_per_member_day",
+        SEAT_GOVERNANCE_DAILY,
+        passed,
+        "every member of every day appears exactly once"
+        if passed
+        else f"{n_dup} duplicated member-days, {n_orphan} seat allocations to non-members",
+        blocking=True,
+        metadata={
+            "duplicated": n_dup,
+            "allocations_without_member_day": n_orphan,
+            "examples": [str(e) for e in [*dup, *orphans][:EXAMPLES]],
         },
     )
 
@@ -255,4 +329,6 @@ def run_all(
         billing_reconciliation_gap_exact(conn),
         seat_allocation_sums_exact(conn, subscription_patterns),
         seat_governance_one_row_per_member(conn),
+        gateway_bypass_daily_one_row_per_key_day(conn),
+        seat_governance_daily_one_row_per_member_day(conn),
     ]

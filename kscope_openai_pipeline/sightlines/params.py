@@ -23,6 +23,8 @@ GATEWAY_BYPASS = table_name(models.GatewayBypass)
 BILLING_RECONCILIATION = table_name(models.BillingReconciliation)
 SEAT_ALLOCATION = table_name(models.SeatAllocation)
 SEAT_GOVERNANCE = table_name(models.SeatGovernance)
+GATEWAY_BYPASS_DAILY = table_name(models.GatewayBypassDaily)
+SEAT_GOVERNANCE_DAILY = table_name(models.SeatGovernanceDaily)
 
 
 class SightlineError(RuntimeError):

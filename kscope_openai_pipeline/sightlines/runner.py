@@ -7,9 +7,12 @@ BY NAME), after checking the table's grain inside the transaction, so a failure 
 duplicate leaves the previous rows. `compute_all` returns each table's row count and a
 summary (headline numbers, from `summaries`) for the asset's metadata.
 
-Order matters: `gateway_bypass` before `billing_reconciliation` (which reads the bypass
-statuses), `seat_allocation` before `seat_governance` (which sums the seat costs).
-`compute_all` runs the four in that order in one transaction.
+Order matters: `gateway_bypass_daily` before `billing_reconciliation` (which sums the
+spend of the keys that bypassed the gateway each day), `seat_allocation` before both seat
+governance tables (which sum the seat costs). `compute_all` runs the six in that order in
+one transaction, after loading the TEMP tables they share: `key_daily_costs` (each key's
+cost per day), `daily_members` (who was a member each day, from openai.users_history) and
+`email_matches` (which engineers each member address matches).
 
     params = SightlineParams(as_of=default_as_of(conn))
     results = compute_all(conn, params)
@@ -20,8 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,49 +33,35 @@ import duckdb
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.schemas import sightlines as models
 from kscope_openai_pipeline.schemas.base import grain, table_name
-from kscope_openai_pipeline.sightlines import summaries
+from kscope_openai_pipeline.sightlines import summaries, summaries_daily
 from kscope_openai_pipeline.sightlines.params import (
     BILLING_RECONCILIATION,
     GATEWAY_BYPASS,
+    GATEWAY_BYPASS_DAILY,
     SEAT_ALLOCATION,
     SEAT_GOVERNANCE,
+    SEAT_GOVERNANCE_DAILY,
     SightlineError,
     SightlineParams,
     SightlineResult,
 )
+from kscope_openai_pipeline.warehouse.sql_text import bind_parameters, read_sql
 
 SQL_DIR = Path(__file__).parent / "sql"
 #: DDL of the sightlines.* tables, run by `ensure_sightlines_schema` (not by every
 #: `warehouse.ensure_schema` call: only the sightlines need these tables).
 DDL_FILE = SQL_DIR / "00_sightlines_tables.sql"
 
-_PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
 @functools.cache
 def load_sql(name: str) -> str:
     """The text of `sql/<name>.sql` (without a trailing semicolon)."""
-    return (SQL_DIR / f"{name}.sql").read_text().strip().rstrip(";")
+    return read_sql(SQL_DIR, name)
 
 
-def _bind(sql: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Only the named parameters `sql` uses (DuckDB refuses unused ones)."""
-    used = set(_PARAMETER.findall(_strip_comments(sql)))
-    missing = used - set(values)
-    if missing:
-        raise ValueError(f"no value for SQL parameter(s) {sorted(missing)}")
-    return {name: values[name] for name in used}
-
-
-def _strip_comments(sql: str) -> str:
-    return "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
-
-
-def _values(
-    params: SightlineParams, start: dt.date, end: dt.date, *, bypass_keys_only: bool = False
-) -> dict[str, Any]:
+def _values(params: SightlineParams, start: dt.date, end: dt.date) -> dict[str, Any]:
     return {
-        "bypass_keys_only": bypass_keys_only,
         "as_of": params.as_of,
         "window_days": params.window_days,
         "tolerance_pct": params.tolerance_pct,
@@ -117,21 +106,71 @@ def recon_range(
     return start, end
 
 
+def daily_range(
+    conn: duckdb.DuckDBPyConnection, params: SightlineParams
+) -> tuple[dt.date, dt.date]:
+    """The days the daily tables cover: the first to the last day with usage or costs
+    (as_of when nothing is stored), widened to the trailing window."""
+    first, last = conn.execute(
+        """
+        SELECT least(
+            (SELECT MIN(cost_date) FROM openai.costs),
+            (SELECT MIN(usage_date) FROM openai.usage)
+        ),
+        greatest(
+            (SELECT MAX(cost_date) FROM openai.costs),
+            (SELECT MAX(usage_date) FROM openai.usage)
+        )
+        """
+    ).fetchone() or (None, None)
+    start = min(first or params.window_start, params.window_start)
+    end = max(last or params.as_of, params.as_of)
+    return start, end
+
+
 # --------------------------------------------------------------------------- the runs
 
 
-def _load_key_daily_costs(
-    conn: duckdb.DuckDBPyConnection,
-    params: SightlineParams,
-    start: dt.date,
+@dataclass(frozen=True)
+class _Run:
+    """One sightline: its model, SQL and days, and the shared TEMP tables it reads."""
+
+    model: type[Any]
+    sql: str
+    days: str  # "window", "recon" or "daily"
+    needs: tuple[str, ...] = ()
+
+
+_TEMPS = {  # TEMP table -> (SQL file, the TEMP tables it reads itself)
+    "key_daily_costs": ("api_key_daily_costs", ()),
+    "daily_members": ("daily_members", ()),
+    "email_matches": ("email_matches", ("daily_members",)),
+}
+
+_RUNS: dict[str, _Run] = {
+    SEAT_ALLOCATION: _Run(models.SeatAllocation, "seat_allocation", "window", ("daily_members",)),
+    GATEWAY_BYPASS: _Run(models.GatewayBypass, "gateway_bypass", "window", ("key_daily_costs",)),
+    GATEWAY_BYPASS_DAILY: _Run(
+        models.GatewayBypassDaily, "gateway_bypass_daily", "daily", ("key_daily_costs",)
+    ),
+    BILLING_RECONCILIATION: _Run(
+        models.BillingReconciliation, "billing_reconciliation", "recon"
+    ),
+    SEAT_GOVERNANCE: _Run(models.SeatGovernance, "seat_governance", "window", ("email_matches",)),
+    SEAT_GOVERNANCE_DAILY: _Run(
+        models.SeatGovernanceDaily, "seat_governance_daily", "daily", ("email_matches",)
+    ),
+}
+
+
+def _load_temp(
+    conn: duckdb.DuckDBPyConnection, name: str, params: SightlineParams, start: dt.date,
     end: dt.date,
-    *,
-    bypass_keys_only: bool,
 ) -> None:
-    """TEMP key_daily_costs for [start, end]; see api_key_daily_costs.sql for the rules."""
-    sql = load_sql("api_key_daily_costs")
-    values = _values(params, start, end, bypass_keys_only=bypass_keys_only)
-    conn.execute(f"CREATE OR REPLACE TEMP TABLE key_daily_costs AS\n{sql}", _bind(sql, values))
+    """CREATE OR REPLACE TEMP TABLE `name` from its SQL over [start, end]."""
+    sql = load_sql(_TEMPS[name][0])
+    values = _values(params, start, end)
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS\n{sql}", bind_parameters(sql, values))
 
 
 def _replace(
@@ -146,7 +185,8 @@ def _replace(
     table = warehouse.checked_table(table_name(model))
     sql = load_sql(sql_name)
     conn.execute(f"DELETE FROM {table}")
-    conn.execute(f"INSERT INTO {table} BY NAME\n{sql}", _bind(sql, _values(params, start, end)))
+    values = bind_parameters(sql, _values(params, start, end))
+    conn.execute(f"INSERT INTO {table} BY NAME\n{sql}", values)
     rows = int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # type: ignore[index]
     n_keys, examples = warehouse.duplicate_grain(conn, table, grain(model))
     if n_keys:
@@ -155,42 +195,6 @@ def _replace(
             "the previous rows were kept"
         )
     return rows
-
-
-def _bypass(conn: duckdb.DuckDBPyConnection, params: SightlineParams) -> int:
-    _load_key_daily_costs(conn, params, params.window_start, params.as_of, bypass_keys_only=False)
-    return _replace(
-        conn, models.GatewayBypass, "gateway_bypass", params, params.window_start, params.as_of
-    )
-
-
-def _reconciliation(conn: duckdb.DuckDBPyConnection, params: SightlineParams) -> int:
-    start, end = recon_range(conn, params)
-    # only the unregistered keys' spend is needed (bypass_explained_usd)
-    _load_key_daily_costs(conn, params, start, end, bypass_keys_only=True)
-    return _replace(
-        conn, models.BillingReconciliation, "billing_reconciliation", params, start, end
-    )
-
-
-def _allocation(conn: duckdb.DuckDBPyConnection, params: SightlineParams) -> int:
-    return _replace(
-        conn, models.SeatAllocation, "seat_allocation", params, params.window_start, params.as_of
-    )
-
-
-def _governance(conn: duckdb.DuckDBPyConnection, params: SightlineParams) -> int:
-    return _replace(
-        conn, models.SeatGovernance, "seat_governance", params, params.window_start, params.as_of
-    )
-
-
-_RUNS: dict[str, Callable[[duckdb.DuckDBPyConnection, SightlineParams], int]] = {
-    SEAT_ALLOCATION: _allocation,
-    GATEWAY_BYPASS: _bypass,
-    BILLING_RECONCILIATION: _reconciliation,
-    SEAT_GOVERNANCE: _governance,
-}
 
 
 def ensure_sightlines_schema(conn: duckdb.DuckDBPyConnection) -> None:
@@ -206,8 +210,9 @@ def compute_all(
     """The sightlines in dependency order, in ONE transaction (all or nothing).
 
     `tables` picks some of them (e.g. to time one alone); the caller is then responsible
-    for what they read (reconciliation reads gateway_bypass, governance reads
-    seat_allocation). Default: all four.
+    for the tables they read (reconciliation reads gateway_bypass_daily, the governance
+    tables read seat_allocation); the TEMP tables they need are always loaded. Default:
+    all six.
     """
     chosen = set(_RUNS) if tables is None else set(tables)
     unknown = chosen - set(_RUNS)
@@ -217,9 +222,21 @@ def compute_all(
     rows: dict[str, int] = {}
     try:
         with warehouse.transaction(conn):
+            first, last = daily_range(conn, params)
+            days = {
+                "window": (params.window_start, params.as_of),
+                "recon": recon_range(conn, params),
+                "daily": (first, last),
+            }
+            needed = {t for table in chosen for t in _RUNS[table].needs}
+            needed |= {t for name in needed for t in _TEMPS[name][1]}
+            for name in _TEMPS:  # in dependency order
+                if name in needed:
+                    _load_temp(conn, name, params, first, last)
             for table, run in _RUNS.items():
                 if table in chosen:
-                    rows[table] = run(conn, params)
+                    start, end = days[run.days]
+                    rows[table] = _replace(conn, run.model, run.sql, params, start, end)
     except duckdb.Error as err:
         raise SightlineError(
             f"sightlines could not be computed (previous rows kept): {err}"
@@ -227,8 +244,10 @@ def compute_all(
     summarize = {
         SEAT_ALLOCATION: summaries.summarize_seat_allocation,
         GATEWAY_BYPASS: summaries.summarize_gateway_bypass,
+        GATEWAY_BYPASS_DAILY: summaries_daily.summarize_gateway_bypass_daily,
         BILLING_RECONCILIATION: summaries.summarize_billing_reconciliation,
         SEAT_GOVERNANCE: summaries.summarize_seat_governance,
+        SEAT_GOVERNANCE_DAILY: summaries_daily.summarize_seat_governance_daily,
     }
     return {
         table: SightlineResult(table, count, summarize[table](conn, params))

@@ -12,6 +12,7 @@ No Dagster here: the assets call these functions with a DuckDB connection.
     warehouse.publish("data/kscope.duckdb", "data/kscope_analytics.duckdb", conn=conn)
 """
 
+from kscope_openai_pipeline.warehouse import history
 from kscope_openai_pipeline.warehouse.arrow_validation import arrow_schema, validate_table
 from kscope_openai_pipeline.warehouse.connection import CATALOG, connect, disconnect
 from kscope_openai_pipeline.warehouse.ddl import (
@@ -65,6 +66,7 @@ __all__ = [
     "duplicate_grain",
     "ensure_schema",
     "insert_arrow",
+    "history",
     "insert_frame",
     "open_analyst",
     "page_table",

@@ -49,6 +49,7 @@ _PAGE_TYPES: dict[str, frozenset[type]] = {
     "BIGINT": frozenset({int, _NONE}),
     "BOOLEAN": frozenset({bool, _NONE}),
     "DATE": frozenset({dt.date, _NONE}),
+    "TIMESTAMP": frozenset({dt.datetime, _NONE}),  # naive UTC (checked below)
     "DOUBLE": frozenset({float, int, Decimal, _NONE}),
     _MONEY: frozenset({Decimal, _NONE}),
 }
@@ -152,6 +153,8 @@ def _column_array(values: list[Any], kind: str) -> arrow.Array:
     found = set(map(type, values))
     if not found <= allowed:
         raise _Unfit(f"values of type {sorted(t.__name__ for t in found - allowed)}")
+    if kind == "TIMESTAMP" and any(v is not None and v.tzinfo is not None for v in values):
+        raise _Unfit("timezone-aware datetimes (the warehouse keeps naive UTC)")
     if kind == "DOUBLE" and Decimal in found:
         values = [None if v is None else float(v) for v in values]
     if kind != _MONEY:

@@ -114,6 +114,11 @@ _EMPTY_DTYPES = {
 }
 
 
+def _is_all_null(series: pd.Series) -> bool:
+    """Every value missing (NaN, None, NaT): null in any SQL type, a lossless conversion."""
+    return bool(series.isna().all())
+
+
 def _conform_column(series: pd.Series, sql: str, nullable: bool) -> pd.Series:
     dtype = series.dtype
     if not len(series):  # an empty column converts losslessly to anything
@@ -159,6 +164,8 @@ def _conform_column(series: pd.Series, sql: str, nullable: bool) -> pd.Series:
                 return pd.to_datetime(series).astype("datetime64[ns]")
         return series
     if sql == "DATE":
+        if nullable and _is_all_null(series):  # e.g. an optional column no record has
+            return pd.Series([None] * len(series), index=series.index, dtype=object)
         if pd.api.types.is_datetime64_any_dtype(dtype) and not isinstance(
             dtype, pd.DatetimeTZDtype
         ):

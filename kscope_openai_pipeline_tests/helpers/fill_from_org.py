@@ -10,6 +10,9 @@ slow to run). This helper aggregates the org's raw records the way the API serve
 - costs: per day x project_id x line_item (amounts summed exactly, quantities summed);
 - api_key_costs: per day x api_key_id (NULL kept) from 2025-12-06 on (the API's floor);
 - inventory: the listed (non-deleted) keys, users, invites, projects, service accounts;
+- audit_logs: the org's audit events of the data range, as the client flattens them;
+- history: one crawl right after the org's last day (merged as the inventory asset
+  does), then the audit-log reconstruction (as the audit log asset does);
 - kscope.*: the org's generated inputs, with organization_id and list aliases.
 
 Every frame goes through the tables' pandera models and the warehouse writers, so an
@@ -19,6 +22,7 @@ end-to-end test can later swap this helper for the real pipeline and compare.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import duckdb
@@ -29,6 +33,10 @@ from kscope_openai_pipeline.sandbox.model import FAMILY_DIMENSIONS, FAMILY_METRI
 from kscope_openai_pipeline.schemas import kscope as kscope_models
 from kscope_openai_pipeline.schemas import openai as openai_models
 from kscope_openai_pipeline.schemas.base import column_names
+from kscope_openai_pipeline.warehouse import history
+
+#: When the filled warehouse's one inventory crawl happened: 6 hours after the last day.
+CRAWL_DELAY = dt.timedelta(hours=6)
 
 #: First day the Costs API accepts group_by=api_key_id (2025-12-06 00:00 UTC).
 API_KEY_COSTS_FLOOR = dt.date(2025, 12, 6)
@@ -243,6 +251,46 @@ def inventory_frames(org: SyntheticOrg) -> dict[str, pd.DataFrame]:
     }
 
 
+def audit_logs_frame(org: SyntheticOrg, start: int, end: int) -> pd.DataFrame:
+    """openai.audit_logs rows of the events with start <= effective_at < end, shaped as
+    the client flattens the served events (actor columns, details as sorted JSON)."""
+    emails = {u.id: u.email for u in [*org.users, *org.former_users]}
+    default_details = {
+        "api_key.created": {"data": {"scopes": ["api.model.request"]}},
+        "user.added": {"data": {"role": "member"}},
+    }
+    rows = []
+    for e in org.audit_events:
+        if not start <= e.effective_at < end:
+            continue
+        details = dict(e.details if e.details is not None else default_details.get(e.type, {}))
+        if e.resource_id is not None:
+            details = {"id": e.resource_id, **details}
+        actor_type = (
+            "api_key" if e.actor_api_key_id else "session" if e.actor_user_id else None
+        )
+        rows.append(
+            {
+                "organization_id": org.organization_id,
+                "audit_log_id": e.id,
+                "event_type": e.type,
+                "effective_at": _stamp(e.effective_at),
+                "event_date": _stamp(e.effective_at).date(),
+                "project_id": e.project_id,
+                "actor_type": actor_type,
+                "actor_user_id": e.actor_user_id,
+                "actor_email": emails.get(e.actor_user_id) if e.actor_user_id else None,
+                "actor_api_key_id": e.actor_api_key_id,
+                "actor_service_account_id": e.actor_service_account_id,
+                "target_id": e.resource_id,
+                "details": json.dumps(details, sort_keys=True),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=column_names(openai_models.AuditLogs))
+    frame["effective_at"] = frame["effective_at"].astype("datetime64[ns]")
+    return frame
+
+
 def kscope_frames(org: SyntheticOrg) -> dict[str, pd.DataFrame]:
     """kscope.* tables from the org's generated inputs (organization_id added, list aliases)."""
     oid = org.organization_id
@@ -275,12 +323,15 @@ def fill_from_org(
     with_api_key_costs: bool = True,
     with_gateway: bool = True,
     api_key_costs_floor: dt.date = API_KEY_COSTS_FLOOR,
+    with_audit_log: bool = True,
 ) -> dict[str, int]:
     """Write every openai.* and kscope.* table of `org` into `conn`; return rows per table.
 
     `with_api_key_costs=False` leaves openai.api_key_costs empty (as for an organization
     crawled before 2025-12-06), `with_gateway=False` leaves kscope.gateway_costs empty (no
     gateway deployed). `api_key_costs_floor` moves the first day with per-key costs.
+    `with_audit_log=False`: an organization with audit logging off (no audit log, history
+    from the crawl on).
     """
     warehouse.ensure_schema(conn)
     frames: dict[str, pd.DataFrame] = dict(inventory_frames(org))
@@ -294,8 +345,14 @@ def fill_from_org(
     frames.update(kscope_frames(org))
     if not with_gateway:
         frames["kscope.gateway_costs"] = frames["kscope.gateway_costs"].iloc[0:0]
+    if with_audit_log:
+        frames["openai.audit_logs"] = audit_logs_frame(org, org.start_day, org.end_day)
     written: dict[str, int] = {}
     for table, frame in frames.items():
         model = _MODELS[table] if len(frame) else None
         written[table] = warehouse.replace_table(conn, table, frame, model=model)
+    crawled_at = dt.datetime.fromtimestamp(org.end_day, dt.UTC).replace(tzinfo=None)
+    for snapshot in history.HISTORY:
+        history.merge_snapshot(conn, snapshot, org.organization_id, crawled_at + CRAWL_DELAY)
+    history.rebuild_from_audit_log(conn, org.organization_id)
     return written

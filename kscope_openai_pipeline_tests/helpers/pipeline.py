@@ -33,8 +33,11 @@ from kscope_openai_pipeline.sandbox.server import Sandbox, ServedRequest
 from kscope_openai_pipeline_tests.helpers.fill_from_org import usage_frame
 
 INVENTORY = [*inventory_assets, organization]
-DAILY = list(daily_assets)
+AUDIT_LOG_KEY = dg.AssetKey(["openai", "audit_logs"])
+#: The usage and cost assets (the audit log, also daily, has its own tests and helpers).
+DAILY = [a for a in daily_assets if a.key != AUDIT_LOG_KEY]
 DAILY_KEYS = [a.key for a in DAILY]
+AUDIT_LOG = next(a for a in daily_assets if a.key == AUDIT_LOG_KEY)
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
@@ -201,6 +204,13 @@ def minimum_daily_requests(first: date, last: date) -> dict[str, int]:
         key_days / COSTS_PAGE_LIMIT
     )
     return out
+
+
+def minimum_audit_log_requests(org: SyntheticOrg, first: date, last: date) -> dict[str, int]:
+    """Fewest requests for first..last of the audit log: one per 100 events (at least one)."""
+    lo, hi = gt.to_epoch(first), gt.to_epoch(last + timedelta(days=1))
+    events = sum(lo <= e.effective_at < hi for e in org.audit_events)
+    return {"/organization/audit_logs": _pages(events, LIST_PAGE_LIMIT)}
 
 
 def minimum_inventory_requests(org: SyntheticOrg) -> dict[str, int]:

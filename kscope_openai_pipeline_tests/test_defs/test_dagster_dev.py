@@ -47,8 +47,9 @@ from kscope_openai_pipeline_tests.helpers.processes import (
 
 #: The sightlines and the alerts that read them: one automation run recomputes them all.
 SIGHTLINES = (
-    "alerts", "billing_reconciliation", "gateway_bypass", "seat_allocation", "seat_governance"
-)
+    "alerts", "billing_reconciliation", "gateway_bypass", "gateway_bypass_daily",
+    "seat_allocation", "seat_governance", "seat_governance_daily",
+)  # fmt: skip
 LAUNCH_BACKFILL = """
 mutation LaunchPartitionBackfill($backfillParams: LaunchBackfillParams!) {
   launchPartitionBackfill(backfillParams: $backfillParams) {

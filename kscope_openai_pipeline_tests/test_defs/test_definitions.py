@@ -40,14 +40,19 @@ def test_definitions_are_loadable() -> None:
         "openai/access_check",
         "openai/api_key_costs",
         "openai/api_keys",
+        "openai/api_keys_history",
+        "openai/audit_logs",
         "openai/costs",
         "openai/invites",
         "openai/organization",
         "openai/project_users",
+        "openai/project_users_history",
         "openai/projects",
+        "openai/projects_history",
         "openai/service_accounts",
         "openai/usage",
         "openai/users",
+        "openai/users_history",
     ]
 
 
@@ -90,7 +95,7 @@ def test_ingestion_assets_are_partitioned_pooled_and_retried_as_designed() -> No
         node = ASSET_GRAPH.get(key)
         assert node.pools == {"duckdb_writer"}, key
         assert node.backfill_policy == dg.BackfillPolicy.single_run(), key
-        daily = key.path[1] in {"usage", "costs", "api_key_costs"}
+        daily = key.path[1] in {"usage", "costs", "api_key_costs", "audit_logs"}
         assert (node.partitions_def == daily_partitions) is daily, key
     assert daily_partitions.timezone == "UTC"
     access = ASSET_GRAPH.get(ACCESS_CHECK)

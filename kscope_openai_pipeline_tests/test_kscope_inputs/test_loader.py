@@ -108,6 +108,31 @@ def test_sandbox_csvs_load_exactly(
         assert engineers.loc[row.engineer_id, "aliases"] == aliases
     assert set(read_table(conn, "kscope.engineers")["organization_id"]) == {ORG_ID}
 
+    departed = {r.engineer_id: r.departed_on for r in org.engineers.itertuples()}
+    assert engineers["departed_on"].to_dict() == departed
+    assert sum(isinstance(d, dt.date) for d in departed.values()) == 1
+
+
+def test_departed_on_is_optional(conn: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
+    """Registry exports from before departed_on existed still load; the day is then NULL."""
+    frame = pd.read_csv(files["engineers"], dtype=str, keep_default_na=False)
+    assert list(frame.columns)[-1] == "departed_on"
+    frame.drop(columns=["departed_on"]).to_csv(files["engineers"], index=False)
+    load_inputs(conn, {"engineers": files["engineers"]})
+    stored = read_table(conn, "kscope.engineers")
+    assert len(stored) == len(frame) and stored["departed_on"].isna().all()
+    _edit_csv(files["engineers"], 1, "status", "departed")  # still no departed_on column
+    frame = pd.read_csv(files["engineers"], dtype=str, keep_default_na=False)
+    frame["departed_on"] = ["2026-10-09T00:00:00.000"] + [""] * (len(frame) - 1)
+    frame.to_csv(files["engineers"], index=False)
+    load_inputs(conn, {"engineers": files["engineers"]})
+    first = read_table(conn, "kscope.engineers", ["engineer_id"]).iloc[0]
+    assert first["departed_on"] == dt.date(2026, 10, 9)
+    frame.loc[0, "departed_on"] = "2026-10-09T12:00:00"
+    frame.to_csv(files["engineers"], index=False)
+    with pytest.raises(InputFileError, match="column departed_on: expected a date"):
+        load_inputs(conn, {"engineers": files["engineers"]})
+
 
 def test_parquet_and_json_load_the_same_rows_as_csv(
     conn: duckdb.DuckDBPyConnection, files: dict[str, Path], tmp_path: Path

@@ -144,8 +144,10 @@ def test_audit_logging_off_is_not_enabled_and_optional() -> None:
     audit = report.probes[-1]
     assert (audit.result, audit.status) == (NOT_ENABLED, 403)
     assert audit.advice == (
-        "an Owner can switch audit logging on (Organization settings > Data controls > Data "
-        "retention; it cannot be switched off again); the crawl runs without it"
+        "an organization owner can switch audit logging on in the OpenAI dashboard: "
+        "Organization settings > Data controls > Data retention > Audit logging (once on, it "
+        "cannot be switched off again); events are recorded from that moment on; the crawl "
+        "runs without it"
     )
     assert report.ok
     assert audit.permission.label == "read:audit_log (optional)"

@@ -197,18 +197,19 @@ def test_admin_keys_invites_audit(sandbox, make_client):
     # audit_log-1 (created 2025-10-12) is before the window, audit_log-2 is a user.added
     window = (date(2025, 10, 15), date(2025, 12, 8))
     events = c.list_audit_events(["api_key.created", "api_key.deleted"], *window)
-    assert [e["audit_event_id"] for e in events] == ["audit_log-4", "audit_log-5", "audit_log-3"]
+    assert [e["audit_log_id"] for e in events] == ["audit_log-4", "audit_log-5", "audit_log-3"]
     assert events[-1] == {
-        "audit_event_id": "audit_log-3",
+        "audit_log_id": "audit_log-3",
         "event_type": "api_key.created",
         "effective_at": datetime(2025, 10, 17),
+        "event_date": date(2025, 10, 17),
         "project_id": "proj_alpha",
-        "project_name": "Alpha",
         "actor_type": "session",
-        "actor_id": "user-ann",
+        "actor_user_id": "user-ann",
         "actor_email": "ann@example.com",
         "actor_api_key_id": None,
-        "resource_id": "key_gone",
+        "actor_service_account_id": None,
+        "target_id": "key_gone",
         "details": '{"data": {"scopes": ["api.model.request"]}, "id": "key_gone"}',
     }
     [req] = served(sandbox, "/organization/audit_logs")

@@ -14,7 +14,8 @@ import pytest
 from kscope_openai_pipeline.defs.openai.daily import daily_assets
 from kscope_openai_pipeline.defs.openai.inventory import inventory_assets
 from kscope_openai_pipeline.defs.resources.definitions import build_resources
-from kscope_openai_pipeline.sandbox.server import Sandbox, redact
+from kscope_openai_pipeline.sandbox.auth import redact
+from kscope_openai_pipeline.sandbox.server import Sandbox
 
 from .harness import SEED, SENTINEL_KEY, SIZE, environment, sandbox_env
 
@@ -24,7 +25,7 @@ WRONG_KEY = "sk-admin-WRONGkey0000000000000000000000000001"
 PROJECT_KEY = "sk-proj-PROJECTkey00000000000000000000000000002"
 EXPIRED_KEY = "sk-admin-EXPIREDkey000000000000000000000000003"
 
-PROJECTS = next(a for a in inventory_assets if a.key == dg.AssetKey(["openai", "projects"]))
+PROJECTS = next(a for a in inventory_assets if dg.AssetKey(["openai", "projects"]) in a.keys)
 USAGE = next(a for a in daily_assets if a.key == dg.AssetKey(["openai", "usage"]))
 STEPS = {"openai__projects": "/organization/projects",
          "openai__usage": "/organization/usage/completions"}

@@ -331,3 +331,40 @@ def test_the_checker_rejects_a_wrong_type(checker: Checker,
     resp = _get_ok(http, "/organization/usage/completions", {"start_time": sb.org.start_day})
     with pytest.raises(InvalidData, match="'abc' is not of type 'integer'"):
         checker.operation("/organization/usage/completions", resp)
+
+
+def test_every_audit_event_shape_conforms(checker: Checker) -> None:
+    """The small org's whole audit log, page by page: every event type and actor shape
+    (sessions, user-owned admin keys, service-account keys, none), details included."""
+    with Sandbox.start(seed=7, size="small") as sb, client(sb.base_url, sb.admin_key) as http:
+        params: dict[str, Any] = {"limit": 100, "effective_at[gte]": 0}
+        seen_types, actors, pages = set(), set(), 0
+        while True:
+            resp = _get_ok(http, "/organization/audit_logs", params)
+            checker.operation("/organization/audit_logs", resp)
+            body = resp.json()
+            pages += 1
+            for event in body["data"]:
+                seen_types.add(event["type"])
+                actor = event["actor"]
+                actors.add(None if actor is None else (actor["type"], actor.get("api_key", {})
+                                                       .get("type")))
+            if not body["has_more"]:
+                break
+            params["after"] = body["last_id"]
+        assert pages == 8 == -(-len(sb.org.audit_events) // 100)
+        assert {"login.succeeded", "login.failed", "user.deleted", "project.archived",
+                "rate_limit.updated", "invite.accepted"} <= seen_types
+        assert actors == {None, ("session", None), ("api_key", "user"),
+                          ("api_key", "service_account")}
+
+
+def test_audit_logging_off_answer_conforms(checker: Checker) -> None:
+    with Sandbox.start(seed=7, size="tiny", audit_logging=False) as sb, client(
+        sb.base_url, sb.admin_key
+    ) as http:
+        resp = http.get("/organization/audit_logs", params={"limit": 100})
+        assert resp.status_code == 403
+        checker.error(resp)
+        assert resp.json()["error"]["code"] is None
+        assert _get_ok(http, "/organization/users").json()["data"]  # the rest still answers

@@ -194,7 +194,19 @@ def test_tiny_inventory_exact(tiny: SyntheticOrg) -> None:
     assert len(tiny.project_users) == 3
     assert sorted(i.status for i in tiny.invites) == ["accepted", "expired", "pending"]
     types = pd.Series([e.type for e in tiny.audit_events]).value_counts().to_dict()
-    assert types == {"api_key.created": 9, "user.added": 6, "api_key.deleted": 1}
+    assert types == {
+        "api_key.created": 9,
+        "api_key.deleted": 1,
+        "user.added": 7,  # the 6 members and the former member
+        "user.deleted": 1,
+        "project.created": 3,
+        "project.archived": 1,
+        "invite.sent": 3,
+        "invite.accepted": 1,
+        "rate_limit.updated": 2,  # one per service account, with its own key
+        "login.succeeded": 52,
+        "login.failed": 2,
+    }
 
 
 def test_projects_are_created_before_their_keys(small: SyntheticOrg) -> None:
@@ -256,7 +268,18 @@ def test_audit_events_match_records(tiny: SyntheticOrg) -> None:
     ]
     assert deleted == [(k.id, k.deleted_at) for k in tiny.api_keys if k.deleted]
     added = {e.resource_id: e.effective_at for e in tiny.audit_events if e.type == "user.added"}
-    assert added == {u.id: u.added_at for u in tiny.users}
+    assert added == {u.id: u.added_at for u in [*tiny.users, *tiny.former_users]}
+    removed = {e.resource_id: e.effective_at for e in tiny.audit_events if e.type == "user.deleted"}
+    assert removed == {u.id: u.deleted_at for u in tiny.former_users}
+    assert len(removed) == 1
+    projects = {
+        e.resource_id: e.effective_at for e in tiny.audit_events if e.type == "project.created"
+    }
+    assert projects == {p.id: p.created_at for p in tiny.projects}
+    archived = {
+        e.resource_id: e.effective_at for e in tiny.audit_events if e.type == "project.archived"
+    }
+    assert archived == {p.id: p.archived_at for p in tiny.projects if p.archived_at}
     assert len({e.id for e in tiny.audit_events}) == len(tiny.audit_events)
 
 
@@ -618,7 +641,7 @@ def test_gateway_costs_meter_registered_keys_only(tiny: SyntheticOrg) -> None:
         "cached_tokens",
         "cost_usd",
     ]
-    assert len(g) == 413
+    assert len(g) == 360  # the key registered halfway through is metered from then on
     assert all(isinstance(d, date) for d in g["usage_date"])
     assert all(isinstance(c, Decimal) and c.as_tuple().exponent >= -9 for c in g["cost_usd"])
     tokens = tiny.dev_tokens
@@ -678,7 +701,9 @@ def test_gateway_counts_equal_usage(tiny: SyntheticOrg) -> None:
 def test_engineers_registry(tiny: SyntheticOrg, small: SyntheticOrg) -> None:
     for org in (tiny, small):
         e = org.engineers
-        assert list(e.columns) == ["engineer_id", "email", "aliases", "name", "team", "status"]
+        assert list(e.columns) == [
+            "engineer_id", "email", "aliases", "name", "team", "status", "departed_on"
+        ]
         assert e["engineer_id"].is_unique and e["email"].is_unique
         assert set(e["status"]) == {"active", "departed"}
         assert all(a is None or (isinstance(a, str) and "@" in a) for a in e["aliases"])

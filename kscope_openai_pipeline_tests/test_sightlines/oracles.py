@@ -97,9 +97,15 @@ def allocated_key_costs(
 
 
 def seat_members(org: SyntheticOrg, day: dt.date) -> list[str]:
-    """User ids that are members on `day` (added on or before it), earliest first."""
-    users = sorted(org.users, key=lambda u: (u.added_at, u.id))
-    return [u.id for u in users if gt.to_date(u.added_at) <= day]
+    """User ids that are members on `day` (added on or before it, not removed before it:
+    former members count on their days), earliest added first."""
+    users = sorted([*org.users, *org.former_users], key=lambda u: (u.added_at, u.id))
+    return [
+        u.id
+        for u in users
+        if gt.to_date(u.added_at) <= day
+        and (u.deleted_at is None or gt.to_date(u.deleted_at) >= day)
+    ]
 
 
 def seat_split(amount: Decimal, members: list[str]) -> dict[str, Decimal]:

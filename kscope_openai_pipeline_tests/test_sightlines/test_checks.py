@@ -29,6 +29,8 @@ def test_every_check_passes_on_computed_sightlines(
         ("gap_exact", True, False),
         ("allocation_sums_exact", True, False),
         ("one_row_per_member", True, True),
+        ("one_row_per_key_day", True, True),
+        ("one_row_per_member_day", True, True),
     ]
 
 

@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 
 from kscope_openai_pipeline import sightlines
+from kscope_openai_pipeline.schemas import sightlines as models
+from kscope_openai_pipeline.schemas.base import grain, table_name
 from kscope_openai_pipeline.warehouse import read_table
 
 from .conftest import AS_OF
@@ -18,13 +20,19 @@ from .conftest import AS_OF
 TABLES = [
     sightlines.SEAT_ALLOCATION,
     sightlines.GATEWAY_BYPASS,
+    sightlines.GATEWAY_BYPASS_DAILY,
     sightlines.BILLING_RECONCILIATION,
     sightlines.SEAT_GOVERNANCE,
+    sightlines.SEAT_GOVERNANCE_DAILY,
 ]
 
 
+MODELS = {table_name(m): m for m in models.MODELS}
+
+
 def _snapshot(conn: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
-    return {t: read_table(conn, t) for t in TABLES}
+    """Each table sorted by its grain (the daily tables are written in no set order)."""
+    return {t: read_table(conn, t, list(grain(MODELS[t]))) for t in TABLES}
 
 
 def _assert_same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:
@@ -37,10 +45,12 @@ def test_compute_all_writes_every_table_and_is_idempotent(
 ) -> None:
     first = sightlines.compute_all(conn, params)
     assert {t: r.rows for t, r in first.items()} == {
-        sightlines.SEAT_ALLOCATION: 4323,
+        sightlines.SEAT_ALLOCATION: 4354,  # 120 days x that day's members
         sightlines.GATEWAY_BYPASS: 58,
+        sightlines.GATEWAY_BYPASS_DAILY: 4560,  # key-days with usage or cost
         sightlines.BILLING_RECONCILIATION: 961 + 120,
         sightlines.SEAT_GOVERNANCE: 43,
+        sightlines.SEAT_GOVERNANCE_DAILY: 4354,  # member-days
     }
     before = _snapshot(conn)
     again = sightlines.compute_all(conn, params)
@@ -63,7 +73,7 @@ def test_a_failing_sightline_keeps_its_previous_rows(
 ) -> None:
     sightlines.compute_all(conn, params)
     before = _snapshot(conn)
-    conn.execute("ALTER TABLE openai.users RENAME COLUMN added_at TO joined")
+    conn.execute("ALTER TABLE openai.users_history RENAME COLUMN added_at TO joined")
     with pytest.raises(sightlines.SightlineError, match="previous rows kept"):
         sightlines.compute_all(conn, params, [sightlines.SEAT_ALLOCATION])
     _assert_same(before, _snapshot(conn))

@@ -13,6 +13,7 @@ from kscope_openai_pipeline.schemas import sightlines as models
 from kscope_openai_pipeline.schemas.base import grain, sql_type, table_name, table_schema_columns
 from kscope_openai_pipeline.sightlines import runner
 from kscope_openai_pipeline.warehouse import table_columns
+from kscope_openai_pipeline.warehouse.sql_text import bind_parameters
 
 SELECTS = sorted(p for p in runner.SQL_DIR.glob("*.sql") if p != runner.DDL_FILE)
 KEYWORDS = (
@@ -59,12 +60,12 @@ def test_the_selects_produce_exactly_the_table_columns(db: duckdb.DuckDBPyConnec
 
     params = sightlines.SightlineParams(as_of=dt.date(2026, 1, 31))
     values = runner._values(params, params.window_start, params.as_of)
-    db.execute("CREATE TEMP TABLE key_daily_costs AS " + runner.load_sql("api_key_daily_costs"),
-               runner._bind(runner.load_sql("api_key_daily_costs"), values))
+    for temp in runner._TEMPS:
+        runner._load_temp(db, temp, params, params.window_start, params.as_of)
     for model in models.MODELS:
         name = table_name(model).split(".")[1]
         sql = runner.load_sql(name)
-        cursor = db.execute(sql, runner._bind(sql, values))
+        cursor = db.execute(sql, bind_parameters(sql, values))
         assert [d[0] for d in cursor.description] == [c for c, _, _ in table_schema_columns(model)]
 
 

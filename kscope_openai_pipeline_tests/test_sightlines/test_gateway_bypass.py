@@ -16,6 +16,7 @@ from kscope_openai_pipeline.sandbox.model import SyntheticOrg
 from kscope_openai_pipeline.schemas import sightlines as models
 from kscope_openai_pipeline.sightlines import runner
 from kscope_openai_pipeline.warehouse import read_table, validate
+from kscope_openai_pipeline.warehouse.sql_text import bind_parameters
 from kscope_openai_pipeline_tests.helpers.fill_from_org import fill_from_org
 
 from .conftest import AS_OF
@@ -181,7 +182,7 @@ def test_key_daily_costs_per_day_equal_the_oracle(
     sightlines.ensure_sightlines_schema(conn)
     sql = runner.load_sql("api_key_daily_costs")
     values = runner._values(params, params.window_start, params.as_of)
-    conn.execute(f"CREATE TEMP TABLE k AS {sql}", runner._bind(sql, values))
+    conn.execute(f"CREATE TEMP TABLE k AS {sql}", bind_parameters(sql, values))
     per_day = dict(
         conn.execute("SELECT cost_date, SUM(cost_usd) FROM k GROUP BY ALL").fetchall()
     )

@@ -15,6 +15,7 @@ import pytest
 
 from kscope_openai_pipeline import sightlines
 from kscope_openai_pipeline.sightlines import runner
+from kscope_openai_pipeline.warehouse.sql_text import bind_parameters
 
 DAY = dt.date(2025, 11, 1)
 
@@ -22,7 +23,7 @@ DAY = dt.date(2025, 11, 1)
 def _key_costs(conn: duckdb.DuckDBPyConnection, day: dt.date = DAY) -> dict[str, Decimal]:
     params = sightlines.SightlineParams(as_of=day)
     sql = runner.load_sql("api_key_daily_costs")
-    rows = conn.execute(sql, runner._bind(sql, runner._values(params, day, day))).fetchall()
+    rows = conn.execute(sql, bind_parameters(sql, runner._values(params, day, day))).fetchall()
     return {r[2]: r[3] for r in rows}
 
 

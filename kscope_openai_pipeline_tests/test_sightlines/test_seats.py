@@ -15,7 +15,7 @@ from kscope_openai_pipeline.sandbox import ground_truth as gt
 from kscope_openai_pipeline.sandbox.model import SyntheticOrg
 from kscope_openai_pipeline.sandbox.prices import is_subscription
 from kscope_openai_pipeline.schemas import sightlines as models
-from kscope_openai_pipeline.warehouse import read_table, validate
+from kscope_openai_pipeline.warehouse import history, read_table, validate
 
 from .oracles import seat_members, seat_split
 
@@ -63,7 +63,7 @@ def test_each_day_splits_evenly_across_that_days_members(
         rows = table[(table["cost_date"] == day) & (table["line_item"] == line)]
         assert dict(zip(rows["user_id"], rows["allocated_usd"], strict=True)) == expected
         assert set(rows["members"]) == {len(members)}
-    assert len(table) == expected_rows == 4323
+    assert len(table) == expected_rows == 4354
     assert table["user_id"].notna().all()
 
 
@@ -87,6 +87,8 @@ def test_the_rounding_residue_goes_to_the_earliest_members(
             ('org-t', DATE '2026-01-02', NULL, 'ChatGPT Team seats', -0.000000002, 'usd', 3, NULL);
         """
     )
+    # members come from the history: one crawl just after they all joined
+    history.merge_snapshot(conn, "openai.users", "org-t", dt.datetime(2026, 1, 1, 0, 30))
     day_two = dataclasses.replace(params, as_of=dt.date(2026, 1, 2))
     sightlines.compute_all(conn, day_two, [sightlines.SEAT_ALLOCATION])
     rows = conn.execute(

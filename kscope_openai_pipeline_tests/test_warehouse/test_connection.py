@@ -17,7 +17,7 @@ def test_connections_share_the_file_and_release_it(tmp_path: Path) -> None:
     ensure_schema(writer)
     reader = connect(path, read_only=True)  # served by the open read-write attachment
     writer.execute(
-        "INSERT INTO kscope.engineers VALUES ('o', 'e1', 'a@x.io', [], 'A', 't', 'active')"
+        "INSERT INTO kscope.engineers VALUES ('o', 'e1', 'a@x.io', [], 'A', 't', 'active', NULL)"
     )
     assert reader.execute("SELECT engineer_id FROM kscope.engineers").fetchall() == [("e1",)]
     assert reader.execute("SELECT current_database()").fetchone() == ("warehouse",)

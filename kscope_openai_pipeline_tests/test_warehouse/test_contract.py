@@ -27,6 +27,11 @@ DESIGN_TABLES = {
     "openai.usage",
     "openai.costs",
     "openai.api_key_costs",
+    "openai.audit_logs",
+    "openai.api_keys_history",
+    "openai.users_history",
+    "openai.projects_history",
+    "openai.project_users_history",
     "kscope.dev_tokens",
     "kscope.gateway_costs",
     "kscope.engineers",
@@ -188,7 +193,7 @@ def test_a_file_named_like_a_schema_is_refused_with_the_fix(tmp_path: Path) -> N
     ensure_schema(conn)
     conn.execute(
         "INSERT INTO kscope.engineers VALUES ('org-1', 'eng-1', 'a@x.io', ['b@x.io'], 'A', "
-        "'core', 'active')"
+        "'core', 'active', NULL)"
     )
     conn.close()
     del conn  # the attachment is released once no connection object is left

@@ -76,7 +76,7 @@ def test_publish_copies_every_table_exactly(
     assert result.path == dst
     assert result.rows["openai.costs"] == 4
     assert result.rows["openai.usage"] == 0
-    assert len(result.rows) == 13
+    assert len(result.rows) == 18  # 13 tables, the audit log and 4 history tables
     assert result.bytes == dst.stat().st_size > 0
     analyst = open_analyst(dst)
     assert snapshot(analyst, "openai.costs") == snapshot(conn, "openai.costs")

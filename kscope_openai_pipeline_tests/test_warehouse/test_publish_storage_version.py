@@ -134,7 +134,7 @@ def test_an_older_duckdb_reads_every_table_and_comment_of_the_copy(
     assert seen["tables"] == expected["tables"]
     assert seen["columns"] == expected["columns"]
     # the copy is the whole warehouse, every table filled, every column documented
-    assert len(seen["tables"]) == 17
+    assert len(seen["tables"]) == 24
     assert all(rows > 0 for rows, _, _ in seen["tables"].values())
     assert all(comment for _, comment in seen["columns"].values())
 

@@ -1,11 +1,17 @@
-"""Daily-partitioned assets: usage of every family, costs by project x line item, and
-costs by API key.
+"""Daily-partitioned assets: usage of every family, costs by project x line item, costs by
+API key, and the audit log.
 
 A run covers a whole partition range (`BackfillPolicy.single_run()`): the client pages the
 API with the largest buckets allowed (31 days a usage page, 180 a costs page) and each page
 is validated and inserted as it arrives, inside ONE transaction that first deletes the
 window. A failure anywhere rolls back and leaves the previous rows. Days before the
-earliest API key creation are written empty without calling the API.
+earliest API key creation are written empty without calling the API (usage only).
+
+The audit log is one more daily table with two particulars: an organization that never
+switched audit logging on answers with an error that is not a failure (the asset writes
+nothing, says how to switch it on, warns through a check, and the run goes on), and every
+write rebuilds the part of the inventory history that comes from the audit log, in the
+same transaction.
 """
 
 from collections.abc import Callable, Iterator
@@ -31,10 +37,12 @@ from kscope_openai_pipeline.defs.resources.openai_admin import OpenAIAdminResour
 from kscope_openai_pipeline.openai_admin import (
     API_KEY_COSTS_FIRST_DAY,
     USAGE_FAMILIES,
+    AdminApiAuditLogDisabled,
     AdminClient,
     ColumnPage,
 )
 from kscope_openai_pipeline.schemas import openai as schemas
+from kscope_openai_pipeline.warehouse import history
 
 #: (endpoint, one API page as columns)
 Pages = Iterator[tuple[str, ColumnPage]]
@@ -66,6 +74,29 @@ def api_key_cost_pages(client: AdminClient, start: date, end: date) -> Pages:
             yield "/organization/costs?group_by=api_key_id", page
 
 
+def audit_log_pages(client: AdminClient, start: date, end: date) -> Pages:
+    """Every event of [start, end), all types, 100 a page (one request per 100 events)."""
+    for records in client.iter_audit_log_pages(start, end):
+        yield "/organization/audit_logs", _as_columns(records)
+
+
+def _as_columns(records: list[dict[str, Any]]) -> ColumnPage:
+    """An audit log page (a few hundred events at most) in the shape the writer takes."""
+    names = list(records[0]) if records else []
+    return ColumnPage(
+        columns={name: [r[name] for r in records] for name in names},
+        num_rows=len(records),
+        bucket_starts=[],
+        has_more=False,
+        next_page=None,
+    )
+
+
+def rebuild_history(conn: DuckDBPyConnection, organization_id: str) -> None:
+    """The inventory history's audit-log part follows the audit log (same transaction)."""
+    history.rebuild_from_audit_log(conn, organization_id)
+
+
 @dataclass(frozen=True)
 class DailyTable:
     """One daily-partitioned table and the API pages that fill it."""
@@ -81,6 +112,13 @@ class DailyTable:
     #: but a cost line (seats) can predate all keys, and costs are cheap to page (180
     #: days a request) while usage is 10 families x 31 days a request.
     skip_before_first_key: bool = False
+    #: Read after openai/api_keys (to know the earliest key). Not the audit log: the
+    #: inventory history is built after it.
+    after_keys: bool = True
+    #: The API's answer that the source is switched off: not a failure (see the module).
+    switched_off: type[Exception] | None = None
+    #: Run inside the write's transaction, after the window is replaced.
+    after_write: Callable[[DuckDBPyConnection, str], None] | None = None
     #: People expect yesterday's figures by the alerts' stale-data hour (usage, costs).
     expected_daily: bool = False
 
@@ -94,6 +132,7 @@ DAILY_TABLES: tuple[DailyTable, ...] = (
         "(GET /organization/usage/{family}, bucket_width=1d, limit=31).",
         usage_pages,
         skip_before_first_key=True,
+        after=("audit_logs",),  # its check knows deleted keys from the audit log
         expected_daily=True,
     ),
     DailyTable(
@@ -115,6 +154,18 @@ DAILY_TABLES: tuple[DailyTable, ...] = (
         api_key_cost_pages,
         first_api_day=API_KEY_COSTS_FIRST_DAY,
         after=("costs",),
+    ),
+    DailyTable(
+        "audit_logs",
+        schemas.AuditLogs,
+        "event_date",
+        "The organization's audit log, every event type (GET /organization/audit_logs, "
+        "effective_at window, limit=100, after cursor). Empty, with a warning, when the "
+        "organization has audit logging switched off.",
+        audit_log_pages,
+        after_keys=False,
+        switched_off=AdminApiAuditLogDisabled,
+        after_write=rebuild_history,
     ),
 )
 
@@ -268,7 +319,8 @@ def _daily_asset(spec: DailyTable) -> dg.AssetsDefinition:
         group_name="openai_daily",
         partitions_def=daily_partitions,
         backfill_policy=SINGLE_RUN,
-        deps=[ACCESS_CHECK_KEY, dg.AssetKey(["openai", "api_keys"])]
+        deps=[ACCESS_CHECK_KEY]
+        + ([dg.AssetKey(["openai", "api_keys"])] if spec.after_keys else [])
         + [dg.AssetKey(["openai", name]) for name in spec.after],
         pool=WRITER_POOL,
         retry_policy=API_RETRY,
@@ -303,8 +355,17 @@ def _daily_asset(spec: DailyTable) -> dg.AssetsDefinition:
                     table,
                 )
             feed = PageFeed(spec, org)
+            switched_off: Exception | None = None
+            off: tuple[type[Exception], ...] = (spec.switched_off,) if spec.switched_off else ()
             with permanent_failures_are_final(), openai_admin.client(context.log) as client:
-                rows = feed.write(conn, client, start, first, end)
+                try:
+                    with warehouse.transaction(conn):
+                        rows = feed.write(conn, client, start, first, end)
+                        if spec.after_write is not None:
+                            spec.after_write(conn, org)
+                except off as err:
+                    switched_off, rows = err, 0
+                    context.log.warning("%s: nothing written, rows kept. %s", table, err)
                 stats = client.stats.as_dict()
             context.log.info(
                 "%s: replaced %s..%s with %d rows from %d pages (%d requests, %d retries)",
@@ -317,9 +378,15 @@ def _daily_asset(spec: DailyTable) -> dg.AssetsDefinition:
                 stats["retries"],
             )
             _add_partition_metadata(context, conn, spec, org, first, earliest)
-            check_results = daily_checks.run_checks(conn, key, spec.name, org, start, end)
+            check_results = daily_checks.run_checks(
+                conn, key, spec.name, org, start, end, switched_off=switched_off
+            )
+            extra: dict[str, Any] = {}
+            if spec.switched_off is not None:
+                extra["switched_on"] = switched_off is None
             return dg.MaterializeResult(
                 metadata={
+                    **extra,
                     "rows_in_window": rows,
                     "window_start": start.isoformat(),
                     "window_end_exclusive": end.isoformat(),

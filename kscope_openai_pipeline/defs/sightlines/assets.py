@@ -1,9 +1,11 @@
-"""The four sightlines as one Dagster multi-asset.
+"""The six sightlines as one Dagster multi-asset.
 
-They are computed together by `runner.compute_all` in ONE DuckDB transaction (bypass
-before reconciliation, allocation before governance), so analysts never see a bypass
-table from today next to a reconciliation from yesterday. Each table gets its own asset
-key, metadata (a markdown summary and the headline) and checks.
+They are computed together by `runner.compute_all` in ONE DuckDB transaction (the daily
+bypass ledger before reconciliation, allocation before governance), so analysts never see
+a bypass table from today next to a reconciliation from yesterday. Each table gets its own
+asset key, metadata (a markdown summary and the headline) and checks. The "now" tables
+(gateway_bypass, seat_governance) judge by today's inventory; the `_daily` ones judge each
+day by what was true that day (the inventory history and the tokens' dates).
 
 Money in the metadata is a float of dollars (`MetadataValue.float`), so the UI plots it
 across materializations; the tables keep the exact DECIMAL. The chart is a `file://` URL
@@ -31,8 +33,10 @@ from kscope_openai_pipeline.sightlines.params import (
     BILLING_RECONCILIATION,
     DEFAULT_SUBSCRIPTION_PATTERNS,
     GATEWAY_BYPASS,
+    GATEWAY_BYPASS_DAILY,
     SEAT_ALLOCATION,
     SEAT_GOVERNANCE,
+    SEAT_GOVERNANCE_DAILY,
     SightlineParams,
 )
 
@@ -43,6 +47,10 @@ _UPSTREAM = [
     ["openai", "api_keys"],
     ["openai", "users"],
     ["openai", "invites"],
+    ["openai", "audit_logs"],
+    ["openai", "api_keys_history"],
+    ["openai", "users_history"],
+    ["openai", "projects_history"],
     ["kscope", "dev_tokens"],
     ["kscope", "gateway_costs"],
     ["kscope", "engineers"],
@@ -70,6 +78,18 @@ _TABLES = {
         schemas.SeatGovernance,
         "Every member and pending invite, attributed to a known engineer or not (and why).",
     ),
+    GATEWAY_BYPASS_DAILY: (
+        "gateway_bypass_daily",
+        schemas.GatewayBypassDaily,
+        "Each key's usage and cost per day, with its Dev Token status THAT day: the ledger "
+        "of when traffic bypassed the gateway, and who created the key.",
+    ),
+    SEAT_GOVERNANCE_DAILY: (
+        "seat_governance_daily",
+        schemas.SeatGovernanceDaily,
+        "Every member on every day, attributed to an engineer as the registry stood that "
+        "day, with that day's seat cost.",
+    ),
 }
 #: (check name, table, blocking, description) as `checks.run_all` reports them.
 _CHECKS = (
@@ -84,6 +104,12 @@ _CHECKS = (
     ("one_row_per_member", SEAT_GOVERNANCE, True,
      "Every user and pending invite appears exactly once: none duplicated, missing or "
      "unexpected."),
+    ("one_row_per_key_day", GATEWAY_BYPASS_DAILY, True,
+     "Every (day, key) with usage appears exactly once in the daily ledger: a missing "
+     "key-day would hide bypass spend from the reconciliation."),
+    ("one_row_per_member_day", SEAT_GOVERNANCE_DAILY, True,
+     "Every member of every day appears exactly once, and no seat cost goes to someone "
+     "who was not a member that day."),
 )  # fmt: skip
 
 

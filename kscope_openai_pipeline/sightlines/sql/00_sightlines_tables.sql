@@ -98,3 +98,54 @@ CREATE TABLE IF NOT EXISTS sightlines.seat_governance (
     as_of              DATE          NOT NULL,
     allocated_seat_usd DECIMAL(18,9) NOT NULL   -- seat_allocation over [window_start, as_of]
 );
+
+-- sightlines.gateway_bypass_daily: the daily ledger of key traffic, exact for each day: one
+-- row per key and day with usage or cost, with the key's Dev Token status ON THAT DAY,
+-- who owned and created the key. Answers "since when has this key bypassed the gateway,
+-- and what did that cost on each day?" (gateway_bypass is the "now" view).
+-- Grain: (organization_id, usage_date, api_key_id). Partitioned by usage_date.
+CREATE TABLE IF NOT EXISTS sightlines.gateway_bypass_daily (
+    organization_id VARCHAR       NOT NULL,
+    usage_date      DATE          NOT NULL,
+    api_key_id      VARCHAR       NOT NULL,  -- deleted keys included
+    key_kind        VARCHAR,                 -- 'project' or 'admin'
+    project_id      VARCHAR,
+    project_name    VARCHAR,                 -- as named that day
+    owner_type      VARCHAR,                 -- NULL: never listed (audit log only)
+    owner_id        VARCHAR,
+    owner_email     VARCHAR,
+    input_tokens    BIGINT        NOT NULL,
+    output_tokens   BIGINT        NOT NULL,
+    requests        BIGINT        NOT NULL,  -- num_model_requests
+    cost_usd        DECIMAL(18,9) NOT NULL,  -- the key's cost that day (see cost_basis)
+    cost_basis      VARCHAR       NOT NULL,  -- billed_per_key | allocated_by_token_share
+    token_status    VARCHAR       NOT NULL,  -- registered | registered_revoked | unregistered (that day)
+    bypass          BOOLEAN       NOT NULL,  -- token_status <> 'registered'
+    dev_token_id    VARCHAR,                 -- the token active that day (else the latest existing)
+    key_created_at  TIMESTAMP,
+    key_created_by  VARCHAR                  -- api_key.created actor: e-mail, else service account
+);
+
+-- sightlines.seat_governance_daily: every organization member on every day, attributed to
+-- a Kscope engineer as the registry stood that day (an engineer attributes members only
+-- before their departed_on), with that day's seat cost. Answers "who held a seat that no
+-- known engineer accounts for, on each day?" (seat_governance is the "now" view).
+-- Grain: (organization_id, day, member_id). Partitioned by day.
+CREATE TABLE IF NOT EXISTS sightlines.seat_governance_daily (
+    organization_id   VARCHAR       NOT NULL,
+    day               DATE          NOT NULL,
+    member_id         VARCHAR       NOT NULL,  -- 'user-...' (members, not invites)
+    email             VARCHAR,
+    name              VARCHAR,
+    role              VARCHAR,
+    joined_at         TIMESTAMP,               -- added_at
+    attributed        BOOLEAN       NOT NULL,
+    engineer_id       VARCHAR,
+    engineer_email    VARCHAR,
+    engineer_status   VARCHAR,                 -- 'active' or 'departed' ON THAT DAY
+    team              VARCHAR,
+    match_rule        VARCHAR,
+    reason            VARCHAR,                 -- NULL when attributed; no_registry_match | engineer_departed
+    seat_usd          DECIMAL(18,9) NOT NULL,  -- sightlines.seat_allocation of the member that day
+    membership_source VARCHAR       NOT NULL   -- 'snapshot' or 'audit_log' (openai.users_history)
+);

@@ -1,6 +1,8 @@
 -- Cost of every API key per day over [$start_date, $end_date] (both inclusive): the
--- building block of gateway_bypass (window cost) and billing_reconciliation (bypass spend).
--- Loaded into the TEMP table key_daily_costs by compute.py; not a warehouse table.
+-- building block of gateway_bypass (window cost) and gateway_bypass_daily (each day's cost,
+-- which billing_reconciliation sums for the keys that bypassed the gateway that day).
+-- Loaded once per run into the TEMP table key_daily_costs by runner.py; not a warehouse
+-- table. A day's costs depend on that day's rows alone, so any range gives the same days.
 --
 -- Rules:
 -- 1. A day is "covered" when openai.api_key_costs has any row for it (the Costs API's
@@ -18,10 +20,6 @@
 --      (fewer nanos than keys) goes to the key with the largest remainder (ties: the
 --      greatest api_key_id), so the parts sum to the cost exactly. Traffic without a key
 --      (api_key_id NULL) takes its share too, which is then left out (it belongs to no key).
--- 3. With $bypass_keys_only (billing_reconciliation only needs the unregistered keys'
---    spend), only the (day, project, model) groups in which a bypass_active/bypass_dormant
---    key of sightlines.gateway_bypass has usage are allocated: a group's split depends on
---    that group alone, so those keys' parts are the same as with every group.
 WITH
 covered_days AS (
     SELECT DISTINCT
@@ -41,45 +39,11 @@ billed_key_days AS (
         AND api_key_id IS NOT NULL
     GROUP BY ALL
 ),
-bypass_keys AS (
-    SELECT
-        organization_id,
-        api_key_id
-    FROM sightlines.gateway_bypass
-    WHERE CAST($bypass_keys_only AS BOOLEAN)
-        AND status IN ('bypass_active', 'bypass_dormant')
-),
-bypass_key_groups AS (
-    SELECT DISTINCT
-        u.organization_id,
-        u.usage_date,
-        u.project_id,
-        u.model
-    FROM openai.usage AS u
-    SEMI JOIN bypass_keys AS k
-        ON k.organization_id = u.organization_id
-        AND k.api_key_id = u.api_key_id
-    WHERE CAST($bypass_keys_only AS BOOLEAN)
-        AND u.usage_date BETWEEN CAST($start_date AS DATE) AND CAST($end_date AS DATE)
-),
 allocation_usage AS (
-    -- every usage row of the range, or only the groups an unregistered key used
     SELECT
         u.*
     FROM openai.usage AS u
-    WHERE NOT CAST($bypass_keys_only AS BOOLEAN)
-        AND u.usage_date BETWEEN CAST($start_date AS DATE) AND CAST($end_date AS DATE)
-    UNION ALL
-    SELECT
-        u.*
-    FROM openai.usage AS u
-    SEMI JOIN bypass_key_groups AS g
-        ON g.organization_id = u.organization_id
-        AND g.usage_date = u.usage_date
-        AND g.project_id IS NOT DISTINCT FROM u.project_id
-        AND g.model = u.model
-    WHERE CAST($bypass_keys_only AS BOOLEAN)
-        AND u.usage_date BETWEEN CAST($start_date AS DATE) AND CAST($end_date AS DATE)
+    WHERE u.usage_date BETWEEN CAST($start_date AS DATE) AND CAST($end_date AS DATE)
 ),
 uncovered_key_model_usage AS (
     SELECT

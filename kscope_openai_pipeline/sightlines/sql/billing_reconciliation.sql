@@ -1,7 +1,7 @@
 -- sightlines.billing_reconciliation: OpenAI-billed versus gateway-metered spend per day and
 -- project over [$start_date, $end_date] (both inclusive), plus one organization row per day.
--- Reads sightlines.gateway_bypass (which keys are unregistered) and the TEMP table
--- key_daily_costs (api_key_daily_costs.sql) for the bypass keys' spend.
+-- Reads sightlines.gateway_bypass_daily (which keys bypassed the gateway on each day, and
+-- what they cost that day).
 --
 -- Rules:
 -- - Project rows: every (day, project) with a billed non-subscription cost or a metered
@@ -12,8 +12,10 @@
 -- - Organization rows (scope 'organization', project_id NULL): the day's sums over its
 --   project rows; only days that have project rows.
 -- - coverage_ratio = metered / billed (NULL when billed is 0).
--- - bypass_explained_usd = key_daily_costs of keys whose gateway_bypass status is
---   bypass_active or bypass_dormant, by the key's project.
+-- - bypass_explained_usd = the day's cost of the keys that bypassed the gateway THAT day
+--   (gateway_bypass_daily.bypass: no Dev Token active that day), by the key's project. A
+--   key registered today does not explain last month's gap; one revoked last week does
+--   explain this week's.
 -- - status, first that applies: gateway_not_deployed (no gateway rows at all for the
 --   organization: the sightline is inactive, not failing); gateway_data_missing (gateway
 --   rows on other days, none on this day); matched (|gap| <= max($tolerance_pct x billed,
@@ -56,16 +58,13 @@ metered_project_days AS (
 ),
 bypass_project_days AS (
     SELECT
-        c.organization_id,
-        c.cost_date AS recon_date,
-        b.project_id,
-        SUM(c.cost_usd) AS bypass_usd
-    FROM key_daily_costs AS c
-    JOIN sightlines.gateway_bypass AS b
-        ON b.organization_id = c.organization_id
-        AND b.api_key_id = c.api_key_id
-    WHERE b.status IN ('bypass_active', 'bypass_dormant')
-        AND c.cost_date BETWEEN CAST($start_date AS DATE) AND CAST($end_date AS DATE)
+        organization_id,
+        usage_date AS recon_date,
+        project_id,
+        SUM(cost_usd) AS bypass_usd
+    FROM sightlines.gateway_bypass_daily
+    WHERE bypass
+        AND usage_date BETWEEN CAST($start_date AS DATE) AND CAST($end_date AS DATE)
     GROUP BY ALL
 ),
 project_day_amounts AS (

@@ -4,11 +4,13 @@
 -- Rules:
 -- - Subscription line items: line_item ILIKE any of $subscription_patterns
 --   (default '%seat%' only: 'ChatGPT%' would also match the chatgpt-4o-latest model's spend).
--- - Members of a day: openai.users whose added_at falls on or before that UTC day
---   (CAST(added_at AS DATE) <= cost_date). Pending invites hold no seat yet.
+-- - Members of a day: the TEMP table daily_members (daily_members.sql: the users a version
+--   of openai.users_history makes members at some moment of that UTC day, removed members
+--   on the days before their removal included). Pending invites hold no seat yet.
 -- - Each line (day, project, line item) is split evenly in whole nano-dollars: every member
 --   gets amount_nanos / members truncated toward zero, and the residue (fewer nanos than
---   members) goes one nano-dollar each to the earliest members (added_at, then user_id).
+--   members) goes one nano-dollar each to the earliest members (added_at, then user_id;
+--   a member whose added_at no record gives comes last).
 -- - A line on a day without members stays whole on one row with user_id NULL, so the
 --   allocation still sums to the source line items.
 WITH
@@ -39,17 +41,17 @@ subscription_lines AS (
     GROUP BY ALL
 ),
 line_members AS (
+    -- daily_members carries each day's member count and order (no window per line here)
     SELECT
         l.*,
         u.user_id,
         u.email,
-        COUNT(u.user_id) OVER line AS members,
-        ROW_NUMBER() OVER (line ORDER BY u.added_at, u.user_id) AS member_rank
+        coalesce(u.members, 0) AS members,
+        coalesce(u.member_rank, 1) AS member_rank
     FROM subscription_lines AS l
-    LEFT JOIN openai.users AS u
+    LEFT JOIN daily_members AS u
         ON u.organization_id = l.organization_id
-        AND CAST(u.added_at AS DATE) <= l.cost_date
-    WINDOW line AS (PARTITION BY l.organization_id, l.cost_date, l.project_id, l.line_item)
+        AND u.day = l.cost_date
 ),
 member_shares AS (
     SELECT

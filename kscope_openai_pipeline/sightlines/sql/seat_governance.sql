@@ -1,7 +1,8 @@
 -- sightlines.seat_governance: every organization member (openai.users) and pending invite
 -- once, attributed to a Kscope Asset Registry engineer (kscope.engineers) by e-mail.
 -- Reads sightlines.seat_allocation for each member's seat cost over the window of
--- $window_days days ending $as_of.
+-- $window_days days ending $as_of, and the TEMP table email_matches (email_matches.sql:
+-- which engineers each address matches, under which rule).
 --
 -- Rules (e-mails are trimmed; "addresses" of an engineer = its email and its aliases):
 --   1. exact            member email = engineer email (case-sensitive; email only)
@@ -21,17 +22,6 @@ window_bounds AS (
     SELECT
         CAST($as_of AS DATE) - (CAST($window_days AS INTEGER) - 1) AS window_start,
         CAST($as_of AS DATE) AS as_of
-),
-domain_alias_pairs AS (
-    SELECT
-        UNNEST(CAST($alias_domains AS VARCHAR[])) AS alias_domain,
-        UNNEST(CAST($canonical_domains AS VARCHAR[])) AS canonical_domain
-),
-domain_aliases AS (
-    SELECT DISTINCT
-        lower(trim(alias_domain)) AS alias_domain,
-        lower(trim(canonical_domain)) AS canonical_domain
-    FROM domain_alias_pairs
 ),
 members AS (
     SELECT
@@ -55,111 +45,21 @@ members AS (
     FROM openai.invites
     WHERE status = 'pending'
 ),
-registry_addresses AS (
-    SELECT
-        organization_id,
-        engineer_id,
-        status,
-        trim(email) AS address,
-        TRUE AS is_primary
-    FROM kscope.engineers
-    UNION ALL
-    SELECT
-        organization_id,
-        engineer_id,
-        status,
-        trim(UNNEST(aliases)) AS address,
-        FALSE AS is_primary
-    FROM kscope.engineers
-),
-member_emails AS (
-    SELECT
-        organization_id,
-        member_id,
-        trim(email) AS address
-    FROM members
-    WHERE email IS NOT NULL
-),
-all_addresses AS (
-    SELECT
-        organization_id,
-        'member' AS side,
-        member_id AS owner_id,
-        CAST(NULL AS VARCHAR) AS status,
-        TRUE AS is_primary,
-        address
-    FROM member_emails
-    UNION ALL
-    SELECT
-        organization_id,
-        'registry' AS side,
-        engineer_id AS owner_id,
-        status,
-        is_primary,
-        address
-    FROM registry_addresses
-    WHERE address <> ''
-),
-lowered_addresses AS (
-    SELECT
-        *,
-        lower(address) AS lowered,
-        CASE
-            WHEN CAST($strip_plus_addresses AS BOOLEAN)
-                THEN regexp_replace(lower(address), '\+[^@]*@', '@')
-            ELSE lower(address)
-        END AS plus_stripped
-    FROM all_addresses
-),
-normalized_addresses AS (
-    SELECT
-        a.*,
-        CASE
-            WHEN strpos(a.plus_stripped, '@') = 0 THEN a.plus_stripped
-            ELSE substr(a.plus_stripped, 1, strpos(a.plus_stripped, '@'))
-                || coalesce(d.canonical_domain, substr(a.plus_stripped, strpos(a.plus_stripped, '@') + 1))
-        END AS domain_mapped
-    FROM lowered_addresses AS a
-    LEFT JOIN domain_aliases AS d
-        ON strpos(a.plus_stripped, '@') > 0
-        AND d.alias_domain = substr(a.plus_stripped, strpos(a.plus_stripped, '@') + 1)
-),
-match_keys AS (
-    SELECT organization_id, side, owner_id, status, 1 AS rule_rank, 'exact' AS match_rule,
-        address AS match_key
-    FROM normalized_addresses
-    WHERE is_primary
-    UNION ALL
-    SELECT organization_id, side, owner_id, status, 2, 'case_insensitive', lowered
-    FROM normalized_addresses
-    WHERE is_primary
-    UNION ALL
-    SELECT organization_id, side, owner_id, status, 3, 'alias', lowered
-    FROM normalized_addresses
-    WHERE side = 'member' OR NOT is_primary
-    UNION ALL
-    SELECT organization_id, side, owner_id, status, 4, 'plus_address', plus_stripped
-    FROM normalized_addresses
-    WHERE CAST($strip_plus_addresses AS BOOLEAN)
-    UNION ALL
-    SELECT organization_id, side, owner_id, status, 5, 'domain_alias', domain_mapped
-    FROM normalized_addresses
-),
 candidate_matches AS (
-    SELECT DISTINCT
+    SELECT
         m.organization_id,
-        m.owner_id AS member_id,
-        r.owner_id AS engineer_id,
-        r.status AS engineer_status,
-        m.rule_rank,
-        m.match_rule
-    FROM match_keys AS m
-    JOIN match_keys AS r
-        ON r.organization_id = m.organization_id
-        AND r.rule_rank = m.rule_rank
-        AND r.match_key = m.match_key
-    WHERE m.side = 'member'
-        AND r.side = 'registry'
+        m.member_id,
+        x.engineer_id,
+        e.status AS engineer_status,
+        x.rule_rank,
+        x.match_rule
+    FROM members AS m
+    JOIN email_matches AS x
+        ON x.organization_id = m.organization_id
+        AND x.address = trim(m.email)
+    JOIN kscope.engineers AS e
+        ON e.organization_id = x.organization_id
+        AND e.engineer_id = x.engineer_id
 ),
 best_matches AS (
     SELECT

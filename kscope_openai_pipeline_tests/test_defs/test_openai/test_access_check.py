@@ -30,6 +30,7 @@ from kscope_openai_pipeline_tests.helpers.pipeline import (
     RANGE_START_TAG,
     merged_requests,
     minimum_access_check_requests,
+    minimum_audit_log_requests,
     minimum_daily_requests,
     minimum_inventory_requests,
     query,
@@ -41,7 +42,7 @@ ORG = "org-sandbox7"
 PROBE_PATHS = ["/organization/admin_api_keys", "/organization/projects", None,
                "/organization/users", "/organization/usage/completions", "/organization/costs",
                "/organization/audit_logs"]  # fmt: skip
-PROJECTS = next(a for a in INVENTORY if a.key == dg.AssetKey(["openai", "projects"]))
+PROJECTS = next(a for a in INVENTORY if dg.AssetKey(["openai", "projects"]) in a.keys)
 COSTS = next(a for a in DAILY if a.key == dg.AssetKey(["openai", "costs"]))
 
 
@@ -144,6 +145,7 @@ def test_all_fine_the_access_check_costs_exactly_its_seven_probes(run_env) -> No
         minimum_access_check_requests(sb.org),  # the only requests the check adds
         minimum_inventory_requests(sb.org),
         minimum_daily_requests(first, last),
+        minimum_audit_log_requests(sb.org, first, last),
     )
     assert requests_per_path(served) == expected
     materialized = {

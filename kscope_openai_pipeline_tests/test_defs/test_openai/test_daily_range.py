@@ -236,12 +236,13 @@ def test_fetch_start_rules(monkeypatch) -> None:
     from kscope_openai_pipeline.defs.openai.daily import DAILY_TABLES as SPECS
     from kscope_openai_pipeline.defs.openai.daily import fetch_start
 
-    usage, costs, key_costs = SPECS
+    usage, costs, key_costs, audit_logs = SPECS
     start, end, key = date(2025, 11, 1), date(2026, 1, 1), date(2025, 11, 20)
     assert fetch_start(usage, start, end, key) == key
     assert fetch_start(usage, start, end, None) == start
     assert fetch_start(costs, start, end, key) == start
     assert fetch_start(key_costs, start, end, key) == date(2025, 12, 6)
+    assert fetch_start(audit_logs, start, end, key) == start  # members predate keys
     assert fetch_start(usage, start, date(2025, 11, 10), key) == date(2025, 11, 10)
     monkeypatch.setenv("KSCOPE_SKIP_BEFORE_FIRST_KEY", "0")
     assert fetch_start(usage, start, end, key) == start

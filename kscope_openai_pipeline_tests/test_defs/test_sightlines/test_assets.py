@@ -21,6 +21,10 @@ def test_every_sightline_check_is_described() -> None:
         "the sum of its allocation to the nano-dollar, and none is missing.",
         "one_row_per_member": "Every user and pending invite appears exactly once: none "
         "duplicated, missing or unexpected.",
+        "one_row_per_key_day": "Every (day, key) with usage appears exactly once in the "
+        "daily ledger: a missing key-day would hide bypass spend from the reconciliation.",
+        "one_row_per_member_day": "Every member of every day appears exactly once, and no "
+        "seat cost goes to someone who was not a member that day.",
     }
 
 

@@ -27,7 +27,8 @@ from kscope_openai_pipeline_tests.helpers.pipeline import (
 SIGHTLINE_KEYS = {
     dg.AssetKey(["sightlines", name])
     for name in (
-        "gateway_bypass", "billing_reconciliation", "seat_allocation", "seat_governance", "alerts"
+        "gateway_bypass", "billing_reconciliation", "seat_allocation", "seat_governance",
+        "gateway_bypass_daily", "seat_governance_daily", "alerts",
     )
 }  # fmt: skip
 
