@@ -24,10 +24,14 @@ from kscope_openai_pipeline.schemas.alerts import Alerts
 from kscope_openai_pipeline.sightlines import runner
 
 ALERTS_KEY = dg.AssetKey(["sightlines", "alerts"])
+#: The sightline tables the findings are decided from (the daily ledgers among them).
 SIGHTLINE_KEYS = [
     dg.AssetKey(["sightlines", name])
-    for name in ("gateway_bypass", "billing_reconciliation", "seat_allocation", "seat_governance")
-]
+    for name in (
+        "gateway_bypass", "gateway_bypass_daily", "billing_reconciliation", "seat_allocation",
+        "seat_governance", "seat_governance_daily",
+    )
+]  # fmt: skip
 
 #: Recomputed with the sightlines: when they were updated by a run without the alerts
 #: (the sightlines' automation requests both in one run), once nothing upstream is

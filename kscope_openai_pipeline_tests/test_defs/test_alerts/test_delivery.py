@@ -12,8 +12,8 @@ import pytest
 
 from kscope_openai_pipeline_tests.helpers.pipeline import query
 from kscope_openai_pipeline_tests.helpers.webhook_receiver import refused_url
-from kscope_openai_pipeline_tests.test_defs.test_alerts import oracle
 from kscope_openai_pipeline_tests.test_defs.test_alerts.conftest import EARLY_END, AlertsWorld
+from kscope_openai_pipeline_tests.test_defs.test_alerts.test_flow import BYPASS_SPEND_USD, expected
 
 #: Seconds before the first retry: long enough to see a tick skip, short for a test.
 RETRY_SECONDS = 3
@@ -21,15 +21,15 @@ RETRY_SECONDS = 3
 
 @pytest.fixture(autouse=True)
 def _settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(
-        "KSCOPE_ALERTS_DISABLED", "stale_data,new_bypass_key,bypass_spend,unattributed_member"
-    )
+    monkeypatch.setenv("KSCOPE_ALERTS_DISABLED", "stale_data")
+    monkeypatch.setenv("KSCOPE_ALERT_BYPASS_SPEND_USD", str(BYPASS_SPEND_USD))
     monkeypatch.setenv("KSCOPE_ALERT_RETRY_SECONDS", str(RETRY_SECONDS))
     monkeypatch.setenv("KSCOPE_ALERT_WEBHOOK_TIMEOUT_SECONDS", "1")
 
 
 def expected_count(world: AlertsWorld) -> int:
-    return len(oracle.reconciliation_gaps(world.org, EARLY_END))
+    """The findings of the first run (five: see test_flow)."""
+    return len(expected(world, EARLY_END))
 
 
 def delivery_state(world: AlertsWorld) -> list[tuple]:
@@ -48,6 +48,7 @@ def wait_for_backoff(world: AlertsWorld) -> None:
 
 def test_a_500_then_200_is_exactly_one_delivery_after_the_backoff(world: AlertsWorld) -> None:
     n = expected_count(world)
+    assert n == 5
     world.sightlines()
     world.hook.answer(500)
     assert world.notify() == 0
