@@ -36,7 +36,7 @@ def reconciliation_gaps(
     return out
 
 
-def _ledger(org: SyntheticOrg, last: dt.date) -> dict[str, dict[dt.date, gtd.BypassDay]]:
+def ledger(org: SyntheticOrg, last: dt.date) -> dict[str, dict[dt.date, gtd.BypassDay]]:
     """The ground truth's daily bypass ledger up to `last`, per key and day."""
     by_key: dict[str, dict[dt.date, gtd.BypassDay]] = defaultdict(dict)
     for (day, key), row in gtd.gateway_bypass_daily(
@@ -49,7 +49,7 @@ def _ledger(org: SyntheticOrg, last: dt.date) -> dict[str, dict[dt.date, gtd.Byp
 def new_bypass_keys(org: SyntheticOrg, last: dt.date) -> dict[str, dt.date]:
     """Key -> first day of its current bypass, for keys whose latest day was bypass."""
     out = {}
-    for key, days in _ledger(org, last).items():
+    for key, days in ledger(org, last).items():
         if not days[max(days)].bypass:
             continue
         registered = [d for d, row in days.items() if not row.bypass]
@@ -64,7 +64,7 @@ def bypass_spend(
     """Key -> its bypass days' cost over the window ending `last`, when above threshold."""
     first = last - (window_days - 1) * DAY
     out = {}
-    for key, days in _ledger(org, last).items():
+    for key, days in ledger(org, last).items():
         spend = sum(
             (row.cost_usd for d, row in days.items() if row.bypass and d >= first),
             Decimal(0),
@@ -94,5 +94,5 @@ def unattributed_members(
 def first_spend_day(org: SyntheticOrg, last: dt.date, key: str, window_days: int = 7) -> dt.date:
     """The first day of the window ending `last` on which `key` spent while bypassing."""
     first = last - (window_days - 1) * DAY
-    days = _ledger(org, last)[key]
+    days = ledger(org, last)[key]
     return min(d for d, row in days.items() if d >= first and row.bypass and row.cost_usd > 0)
