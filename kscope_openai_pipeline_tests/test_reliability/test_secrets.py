@@ -202,4 +202,4 @@ def test_the_scan_finds_a_planted_webhook_url(tmp_path):
     (tmp_path / "clean.txt").write_text("POST <alert webhook> 500")
     files, _, leaks = scan([tmp_path], needles)
     assert (files, len(leaks)) == (len(needles) + 1, len(needles))
-    assert len(needles) == 5
+    assert len(needles) == 4  # base64 and URL-safe base64 coincide for this URL
