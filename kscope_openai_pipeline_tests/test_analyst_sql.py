@@ -153,7 +153,7 @@ def test_the_prompt_reads_statements_over_lines_until_quit(
     assert f"invites\n-------\n{len(org.invites):>7}\n(1 row)\n" in out
     assert "Error: Parser Error: syntax error at or near \"SELEC\"" in out
     tables = re.findall(r"^(\w+\.\w+)\s+(\d+)$", out, re.M)
-    assert len(tables) == 17
+    assert len(tables) == 24  # + the audit log, 4 histories, 2 daily sightlines
     assert ("openai.users", str(len(org.users))) in tables
 
 

@@ -71,6 +71,16 @@ def _loaded(url: str):
     return probe
 
 
+def _started(process: subprocess.Popen):
+    def probe() -> bool:
+        commands = [p.command for p in proc.descendants(process.pid)]
+        return any("dagster_webserver" in c for c in commands) and any(
+            "dagster._daemon" in c for c in commands
+        )
+
+    return probe
+
+
 def _stop_and_prove_nothing_survives(process: subprocess.Popen, signum: int) -> None:
     """Send `signum` to the ui process only; every process it started must be gone."""
     family = proc.descendants(process.pid)
@@ -162,8 +172,8 @@ def test_a_hangup_stops_the_whole_ui(tmp_path: Path, monkeypatch: pytest.MonkeyP
     command = [str(BIN / "kscope-openai"), "ui", "--size", "tiny", "--port", str(port)]
     with process_group(command, env, log) as process:
         try:
-            url = f"http://127.0.0.1:{port}/graphql"
-            wait_for("the code location to load", _loaded(url), 300, process)
+            # no need to wait for the code location: the group exists once these run
+            wait_for("dagster dev's webserver and daemon", _started(process), 300, process)
             _stop_and_prove_nothing_survives(process, signal.SIGHUP)
             assert log.read_text().splitlines()[-1] == (
                 "Stopped by SIGHUP: dagster dev and the sandbox are down."
