@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 #: The variable holding the admin key (a secret: only its name lives here).
@@ -23,6 +24,15 @@ RESTATEMENT_DAYS_DEFAULT = 3
 #: DuckDB 1.0 and every later release read this storage format (see analyst_storage_version).
 ANALYST_STORAGE_VERSION_DEFAULT = "v1.0.0"
 DAGSTER_HOME_FOLDER = ".dagster_home"
+#: The variable holding the alerts' webhook URL (a secret: only its name lives here).
+ALERT_WEBHOOK_ENV = "KSCOPE_ALERT_WEBHOOK_URL"
+ALERT_BYPASS_SPEND_USD_DEFAULT = "50"
+ALERT_BYPASS_WINDOW_DAYS_DEFAULT = 7
+ALERT_GAP_TOLERANCE_USD_DEFAULT = "1"
+ALERT_GAP_DAYS_DEFAULT = 2
+ALERT_STALE_HOUR_DEFAULT = 9
+ALERT_WEBHOOK_TIMEOUT_DEFAULT = 10.0
+ALERT_RETRY_SECONDS_DEFAULT = 60.0
 
 _TRUE = {"1", "true", "yes"}
 _FALSE = {"0", "false", "no"}
@@ -123,3 +133,67 @@ def domain_aliases() -> list[str]:
 def dagster_home(project_root: Path) -> Path:
     """DAGSTER_HOME, or `<project>/.dagster_home` when it is unset."""
     return Path(_get("DAGSTER_HOME") or project_root / DAGSTER_HOME_FOLDER).resolve()
+
+
+# -- alerts ----------------------------------------------------------------------------------
+
+
+def _number(name: str, default: str, kind: type[int] | type[float] | type[Decimal]):
+    """The variable parsed as `kind`, or an error naming the variable (never a traceback
+    about a string a user cannot connect to the setting)."""
+    raw = _get(name, default).strip() or default
+    try:
+        return kind(raw)
+    except (ValueError, InvalidOperation):
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+
+
+def alert_webhook_url() -> str | None:
+    """Where alerts go (a Slack incoming webhook or any webhook taking its JSON); None: no
+    messages, findings stay in sightlines.alerts and the UI. A secret: callers never log,
+    store or put it into run config; it is read again wherever a message is sent."""
+    return _get(ALERT_WEBHOOK_ENV).strip() or None
+
+
+def alerts_disabled() -> frozenset[str]:
+    """Alert kinds switched off (`KSCOPE_ALERTS_DISABLED=stale_data,unattributed_member`)."""
+    return frozenset(k.strip() for k in _get("KSCOPE_ALERTS_DISABLED").split(",") if k.strip())
+
+
+def alert_bypass_spend_usd() -> Decimal:
+    """bypass_spend: a bypass key's spend over the trailing window above this is a finding."""
+    return _number("KSCOPE_ALERT_BYPASS_SPEND_USD", ALERT_BYPASS_SPEND_USD_DEFAULT, Decimal)
+
+
+def alert_bypass_window_days() -> int:
+    """bypass_spend: the trailing window, in days ending with the last stored day."""
+    return _number("KSCOPE_ALERT_BYPASS_WINDOW_DAYS", str(ALERT_BYPASS_WINDOW_DAYS_DEFAULT), int)
+
+
+def alert_gap_tolerance_usd() -> Decimal:
+    """reconciliation_gap: a project's day counts when its gap is above this (and outside
+    the reconciliation's own tolerance)."""
+    return _number("KSCOPE_ALERT_GAP_TOLERANCE_USD", ALERT_GAP_TOLERANCE_USD_DEFAULT, Decimal)
+
+
+def alert_gap_days() -> int:
+    """reconciliation_gap: how many consecutive days, up to the last reconciled one."""
+    return _number("KSCOPE_ALERT_GAP_DAYS", str(ALERT_GAP_DAYS_DEFAULT), int)
+
+
+def alert_stale_hour() -> int:
+    """stale_data: the UTC hour by which yesterday's usage and costs must be stored."""
+    return _number("KSCOPE_ALERT_STALE_HOUR", str(ALERT_STALE_HOUR_DEFAULT), int)
+
+
+def alert_webhook_timeout() -> float:
+    """Seconds one webhook request may take (connect, send and answer) before it is retried."""
+    return _number(
+        "KSCOPE_ALERT_WEBHOOK_TIMEOUT_SECONDS", str(ALERT_WEBHOOK_TIMEOUT_DEFAULT), float
+    )
+
+
+def alert_retry_seconds() -> float:
+    """The wait before the first retry of a failed webhook delivery; it doubles with each
+    failed attempt, up to an hour."""
+    return _number("KSCOPE_ALERT_RETRY_SECONDS", str(ALERT_RETRY_SECONDS_DEFAULT), float)

@@ -31,7 +31,7 @@ DAGSTER_ENTRY_POINTS = {
 #: Modules allowed to import the sandbox from outside it: the demo and the UI command.
 SANDBOX_USERS = {f"{PACKAGE}.demo", f"{PACKAGE}.ui", f"{PACKAGE}.cli"}
 #: Rooms that must not reach the Admin API client, even through another module.
-NO_CLIENT_ROOMS = ("sightlines", "kscope_inputs", "exports")
+NO_CLIENT_ROOMS = ("sightlines", "kscope_inputs", "exports", "alerts")
 #: Test folders that mirror no package folder, and why.
 UNMIRRORED_TEST_DIRS = {
     "helpers": "shared fixtures: the hand-built organization, warehouse fillers, processes",
@@ -184,7 +184,7 @@ def test_the_client_imports_nothing_else_of_the_package() -> None:
     [(room, "openai_admin") for room in NO_CLIENT_ROOMS] + [("exports", "sandbox")],
 )
 def test_rooms_never_reach_what_they_must_not(room: str, forbidden: str) -> None:
-    """sightlines, kscope_inputs and exports never reach the client; exports never the
+    """sightlines, kscope_inputs, exports and alerts never reach the client; exports never the
     sandbox (a FOCUS file must not be able to contain an imitation's vocabulary)."""
     graph = _internal_graph()
     offenders = []

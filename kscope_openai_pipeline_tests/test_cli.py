@@ -116,6 +116,7 @@ STEPS = [
     "openai/access_check", "openai/invites", "openai/projects", "openai/users", "openai/api_keys",
     "openai/project_users", "openai/service_accounts", "openai/organization",
     "openai/usage", "openai/costs", "openai/api_key_costs", "openai/audit_logs", "sightlines",
+    "sightlines/alerts",
     "exports/focus_costs",
 ]  # fmt: skip
 

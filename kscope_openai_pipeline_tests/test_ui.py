@@ -115,6 +115,8 @@ def test_ui_command_serves_dagster_with_schedule_sensor_and_inputs(
                 "daily_refresh": "RUNNING"
             }
             assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {
+                "alerts_notifier": "RUNNING",
+                "alerts_on_run_failure": "RUNNING",
                 "publish_analyst_copy": "RUNNING",
                 "sightlines_automation": "RUNNING",
             }

@@ -21,6 +21,7 @@ How values travel in pandas (the canonical frame every write accepts):
 | DECIMAL(18,9)   | object of decimal.Decimal with at most 9 places (never float) |
 | DOUBLE          | float64                                                      |
 | VARCHAR[]       | object of list[str]                                          |
+| JSON            | object of str (one JSON document)                            |
 
 Table-level facts live in each model's `Config`: `name` is the qualified table name and
 `metadata = {"grain": [...], "partition": "<date column>" | None}`.
@@ -109,6 +110,11 @@ def money(description: str, *, nullable: bool = False, **kwargs: Any) -> Any:
 def number(description: str, *, nullable: bool = True, **kwargs: Any) -> Any:
     """DOUBLE column for measured quantities that are not money."""
     return _field("DOUBLE", description, nullable, **kwargs)
+
+
+def json_document(description: str, *, nullable: bool = False, **kwargs: Any) -> Any:
+    """JSON column (object of str holding one JSON document)."""
+    return _field("JSON", description, nullable, **kwargs)
 
 
 def text_list(description: str, **kwargs: Any) -> Any:

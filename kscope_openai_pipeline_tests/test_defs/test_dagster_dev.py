@@ -1,18 +1,21 @@
 """`dagster dev` end to end: a 10-partition backfill launched through GraphQL as the UI does,
-then the sightlines recomputed by their automation, as a user sees it happen.
+then the sightlines and the alerts recomputed by their automation, and the alerts sent by
+the daemon's notifier to a webhook on loopback, as a user sees it happen.
 
 The webserver, daemon and code server run in their own process group (like `set -m`)
 against the sandbox served by this test process, with DAGSTER_HOME in tmp_path and the
 project's instance config linked there (run queue, DuckDB writer pool). The whole group is
 killed in `finally`. Most of the ~2 min is Dagster's own: ~30 s to start, the backfill
-daemon's 30 s tick, once to submit the run and once to mark the backfill complete, and the
-automation sensor's 30 s tick.
+daemon's 30 s tick, once to submit the run and once to mark the backfill complete, the
+automation sensor's 30 s tick and the notifier's.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ import pytest
 
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.sandbox import ground_truth as gt
+from kscope_openai_pipeline.sandbox import ground_truth_daily as gtd
 from kscope_openai_pipeline.sandbox.server import Sandbox
 from kscope_openai_pipeline_tests.helpers.pipeline import (
     DAILY_KEYS,
@@ -44,10 +48,12 @@ from kscope_openai_pipeline_tests.helpers.processes import (
     free_port,
     wait_for,
 )
+from kscope_openai_pipeline_tests.helpers.webhook_receiver import WebhookReceiver
 
+#: The sightlines and the alerts that read them: one automation run recomputes them all.
 SIGHTLINES = (
-    "billing_reconciliation", "gateway_bypass", "gateway_bypass_daily", "seat_allocation",
-    "seat_governance", "seat_governance_daily",
+    "alerts", "billing_reconciliation", "gateway_bypass", "gateway_bypass_daily",
+    "seat_allocation", "seat_governance", "seat_governance_daily",
 )  # fmt: skip
 LAUNCH_BACKFILL = """
 mutation LaunchPartitionBackfill($backfillParams: LaunchBackfillParams!) {
@@ -67,6 +73,13 @@ query AutomationRuns {
   }
 }
 """
+DELIVERY_RUNS = """
+query DeliveryRuns {
+  runsOrError(filter: {pipelineName: "alerts_notify_job"}) {
+    ... on Runs { results { runId status tags { key value } } }
+  }
+}
+"""
 BACKFILL_STATUS = """
 query BackfillStatus($id: String!) {
   partitionBackfillOrError(backfillId: $id) {
@@ -78,12 +91,20 @@ query BackfillStatus($id: String!) {
   }
 }
 """
+@pytest.fixture
+def hook() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as receiver:
+        yield receiver
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_backfill_of_ten_partitions_through_graphql(
-    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sandbox: Sandbox, hook: WebhookReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env = child_environment(tmp_path, monkeypatch, sandbox)
+    # stale_data follows the wall clock (its own test); everything else is on
+    env = child_environment(tmp_path, monkeypatch, sandbox, KSCOPE_ALERT_WEBHOOK_URL=hook.url,
+                            KSCOPE_ALERTS_DISABLED="stale_data")  # fmt: skip
     db = Path(env["KSCOPE_DUCKDB_PATH"])
     analyst = db.with_name("kscope_analytics.duckdb")
     pipeline = Pipeline(sandbox, db, {})
@@ -118,6 +139,8 @@ def test_backfill_of_ten_partitions_through_graphql(
                 "daily_refresh": "RUNNING"
             }
             assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {
+                "alerts_notifier": "RUNNING",
+                "alerts_on_run_failure": "RUNNING",
                 "publish_analyst_copy": "RUNNING",
                 "sightlines_automation": "RUNNING",
             }
@@ -161,6 +184,17 @@ def test_backfill_of_ten_partitions_through_graphql(
             assert sorted(tuple(k["path"]) for k in recompute["assetSelection"]) == [
                 ("sightlines", name) for name in SIGHTLINES
             ]
+
+            def delivered() -> list[dict[str, Any]] | None:
+                runs = graphql(DELIVERY_RUNS)["runsOrError"]["results"]
+                after = [r for r in runs if any(
+                    t["key"] == "kscope/alerts_reason" and "new findings" in t["value"]
+                    for t in r["tags"]
+                )]  # fmt: skip
+                return after if after and all(r["status"] == "SUCCESS" for r in after) else None
+
+            wait_for("the notifier to deliver the alerts", delivered, 180, process)
+            timings["alerts delivered"] = time.monotonic() - started
     except AssertionError:
         print(log.read_text()[-6000:])
         raise
@@ -187,6 +221,21 @@ def test_backfill_of_ten_partitions_through_graphql(
         "SELECT recon_date, billed_usd, status FROM sightlines.billing_reconciliation "
         "WHERE scope = 'organization' ORDER BY recon_date",
     ) == [(day, amount, "gateway_not_deployed") for day, amount in sorted(billed.per_day.items())]
+    # the alerts, sent by the daemon's notifier: each finding once. Without Kscope inputs
+    # every key with traffic bypasses the gateway; without the inventory there are no
+    # members; without gateway data no reconciliation gap
+    ledger = gtd.gateway_bypass_daily(org, first, last + timedelta(days=1), audit_days=None)
+    window = [(d, k, row.cost_usd) for (d, k), row in ledger.items() if d > last - timedelta(7)]
+    spend = {k: sum((c for _, key, c in window if key == k), Decimal(0)) for _, k, _ in window}
+    expected = {("new_bypass_key", k) for _, k in ledger} | {
+        ("bypass_spend", k) for k, usd in spend.items() if usd > 50
+    }
+    bodies = hook.accepted
+    announced = {(b["blocks"][2]["elements"][0]["text"].split(" · ")[0],
+                  b["blocks"][0]["text"]["text"].rsplit(": ", 1)[1]) for b in bodies}  # fmt: skip
+    assert len(bodies) == len(announced) == len(expected) > 0
+    assert announced == expected
+    assert query(db, "SELECT COUNT(*) FROM sightlines.alerts WHERE notified_at IS NULL") == [(0,)]
     print("dagster dev timings (s from start): " + ", ".join(
         f"{k} {v:.1f}" for k, v in timings.items()
     ))  # fmt: skip

@@ -6,6 +6,7 @@ import dagster as dg
 import pytest
 
 from kscope_openai_pipeline import exports, warehouse
+from kscope_openai_pipeline.alerts import sqlfiles as alerts_sql
 from kscope_openai_pipeline.definitions import defs
 from kscope_openai_pipeline.defs.failures import permanent_failures_are_final
 from kscope_openai_pipeline.defs.openai.inventory import inventory_assets
@@ -32,6 +33,7 @@ def test_definitions_are_loadable() -> None:
         "sightlines_job",
         "daily_refresh_job",
         "focus_export_job",
+        "alerts_notify_job",
     ):
         assert defs.resolve_job_def(name).name == name
     assert [k.to_user_string() for k in ALL_KEYS if k.path[0] == "openai"] == [
@@ -59,7 +61,9 @@ def ddl_columns(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tupl
     """(column, type) of every warehouse table, as the DDL creates them in a fresh file."""
     conn = warehouse.connect(tmp_path_factory.mktemp("ddl") / "kscope.duckdb")
     try:
-        warehouse.ensure_schema(conn, [sightlines_runner.DDL_FILE, exports.DDL_FILE])
+        warehouse.ensure_schema(
+            conn, [sightlines_runner.DDL_FILE, exports.DDL_FILE, alerts_sql.DDL_FILE]
+        )
         tables = conn.execute(
             "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
             "WHERE database_name = current_database()"

@@ -1,5 +1,6 @@
-"""Search files for the admin key: raw, by its distinctive core, base64-encoded, and
-inside SQLite files cell by cell (Dagster stores some blobs zlib-compressed).
+"""Search files for secrets: the admin key (raw, by its distinctive core, base64-encoded)
+and the alerts' webhook URL (raw, its token path, base64-encoded), also inside SQLite
+files cell by cell (Dagster stores some blobs zlib-compressed).
 
 Why a module: the secrets test scans a DAGSTER_HOME it filled at DEBUG logging, and the
 concurrency test scans the one its daemon-launched runs filled; both must look the same
@@ -13,6 +14,7 @@ import contextlib
 import sqlite3
 import zlib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .harness import SENTINEL_KEY
 
@@ -24,6 +26,14 @@ NEEDLES: tuple[bytes, ...] = tuple({
     base64.b64encode(f"Bearer {SENTINEL_KEY}".encode()),
     base64.urlsafe_b64encode(SENTINEL_KEY.encode()),
 })
+
+
+def url_needles(url: str) -> tuple[bytes, ...]:
+    """Forms of a webhook URL that count as a leak: the URL, its path (the token is the
+    credential, wherever it is written), the token alone, base64 of the URL."""
+    path = urlsplit(url).path
+    return tuple({url.encode(), path.encode(), path.rsplit("/", 1)[-1].encode(),
+                  base64.b64encode(url.encode()), base64.urlsafe_b64encode(url.encode())})
 
 
 def sqlite_cells(path: Path) -> list[bytes]:
@@ -47,7 +57,9 @@ def sqlite_cells(path: Path) -> list[bytes]:
     return cells
 
 
-def scan(paths: list[Path]) -> tuple[int, int, list[str]]:
+def scan(
+    paths: list[Path], needles: tuple[bytes, ...] = NEEDLES
+) -> tuple[int, int, list[str]]:
     """(files, bytes, leaking files) over the given files and directories."""
     files = n_bytes = 0
     leaks: list[str] = []
@@ -60,7 +72,7 @@ def scan(paths: list[Path]) -> tuple[int, int, list[str]]:
             blobs = [data]
             if data.startswith(b"SQLite format 3"):
                 blobs += sqlite_cells(path)
-            forms = [n for n in NEEDLES if any(n in blob for blob in blobs)]
+            forms = [n for n in needles if any(n in blob for blob in blobs)]
             if forms:
-                leaks.append(f"{path}: {len(forms)} form(s) of the key")
+                leaks.append(f"{path}: {len(forms)} form(s) of a secret")
     return files, n_bytes, leaks

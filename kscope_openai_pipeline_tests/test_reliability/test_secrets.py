@@ -1,18 +1,22 @@
-"""The admin key is found nowhere: logs, compute logs, the event log and run storage under
-DAGSTER_HOME, run config, DuckDB files, exception messages.
+"""The admin key and the alerts' webhook URL are found nowhere: logs, compute logs, the
+event log and run storage under DAGSTER_HOME, run config, DuckDB files, exception messages.
 
 The session's sentinel key (unique per session) drives real Dagster runs in subprocesses
 that load the project's definitions from the environment, with Python logging at DEBUG
 (httpx/httpcore included) to stderr and Dagster capturing those loggers into its event
 log at DEBUG too:
 
-1. inventory + a daily range against the sandbox (succeeds);
+1. inventory + a daily range against the sandbox, the sightlines and alerts, and two
+   deliveries to a loopback webhook (the first answered 500, retried by the second)
+   (all succeed);
 2. inventory against a hostile server that echoes the key back: in a 401 message, in a
-   400's `param`/`code`, as a wrong-typed field value and in response headers (fails).
+   400's `param`/`code`, as a wrong-typed field value and in response headers (fails),
+   then a delivery that announces that failed run.
 
 Then every file under DAGSTER_HOME, the warehouse, its WAL and the analyst copy, and the
 runs' stdout/stderr are searched byte by byte for the key, its distinctive core and its
-base64 forms; SQLite files are also read cell by cell with zlib blobs inflated.
+base64 forms, and for the webhook URL, its token path and its base64 forms; SQLite files
+are also read cell by cell with zlib blobs inflated.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from dagster._core.instance.ref import InstanceRef
 
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.dagster_home import INSTANCE_CONFIG, PROJECT_ROOT
+from kscope_openai_pipeline_tests.helpers.webhook_receiver import WebhookReceiver
 from kscope_openai_pipeline_tests.test_openai_admin.scripted_server import (
     Reply,
     ScriptedServer,
@@ -38,7 +43,7 @@ from kscope_openai_pipeline_tests.test_openai_admin.scripted_server import (
 )
 
 from .harness import SENTINEL_KEY, release_files
-from .leaks import NEEDLES, scan
+from .leaks import NEEDLES, scan, url_needles
 
 pytestmark = pytest.mark.reliability
 
@@ -64,6 +69,7 @@ python_logs:
     - httpcore
     - kscope_openai_pipeline
 """
+NOTIFY = ["alerts_notify_job", {}]
 
 
 def hostile(seen: Seen) -> Reply:
@@ -94,7 +100,7 @@ def run_jobs(env: dict[str, str], jobs: list, out: Path) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_sentinel_key_is_found_nowhere(world, sandbox, tmp_path, tally):
+def test_sentinel_key_and_webhook_url_are_found_nowhere(world, sandbox, tmp_path, tally):
     home = tmp_path / "dagster_home"
     home.mkdir()
     config = INSTANCE_CONFIG.read_text() + DAGSTER_YAML_DEBUG
@@ -102,37 +108,52 @@ def test_sentinel_key_is_found_nowhere(world, sandbox, tmp_path, tally):
     db = tmp_path / "data" / "kscope.duckdb"
     analyst = tmp_path / "data" / "kscope_analytics.duckdb"
     base_env = {**os.environ, **world.env(db), "DAGSTER_HOME": str(home),
-                "KSCOPE_ANALYST_COPY_PATH": str(analyst)}
+                "KSCOPE_ANALYST_COPY_PATH": str(analyst), "KSCOPE_ALERT_RETRY_SECONDS": "0",
+                "KSCOPE_ALERTS_DISABLED": "stale_data"}
     daily_tags = {"dagster/asset_partition_range_start": "2026-11-20",
                   "dagster/asset_partition_range_end": "2026-11-25"}
 
-    lines = run_jobs(base_env, [["openai_inventory_job", {}], ["openai_daily_job", daily_tags]],
-                     tmp_path / "good")
-    assert [line.split()[-1] for line in lines if line.startswith("RUN")] == ["True", "True"]
+    with WebhookReceiver() as hook:
+        base_env["KSCOPE_ALERT_WEBHOOK_URL"] = hook.url
+        hook.answer(500)
+        jobs = [["openai_inventory_job", {}], ["openai_daily_job", daily_tags],
+                ["sightlines_job", {}], NOTIFY, NOTIFY]
+        lines = run_jobs(base_env, jobs, tmp_path / "good")
+        assert [line.split()[-1] for line in lines if line.startswith("RUN")] == ["True"] * 5
+        # the webhook was really used: one refusal, then every finding once
+        assert [r.status for r in hook.received][:2] == [500, 200]
+        assert hook.received[0].body == hook.received[1].body
+        announced = len(hook.accepted)
+        assert announced > 1
 
-    with ScriptedServer(hostile) as srv:
-        env = {**base_env, "OPENAI_BASE_URL": srv.base_url}
-        lines = run_jobs(env, [["openai_inventory_job", {}]], tmp_path / "hostile")
-        assert [line.split()[-1] for line in lines if line.startswith("RUN")] == ["False"]
-        # the server did receive the key, and echoed it: the test is not vacuous
-        assert {s.headers["authorization"] for s in srv.seen} == {f"Bearer {SENTINEL_KEY}"}
+        with ScriptedServer(hostile) as srv:
+            env = {**base_env, "OPENAI_BASE_URL": srv.base_url}
+            lines = run_jobs(env, [["openai_inventory_job", {}], NOTIFY], tmp_path / "hostile")
+            runs = [line.split() for line in lines if line.startswith("RUN")]
+            assert [run[-1] for run in runs] == ["False", "True"]
+            # the server did receive the key, and echoed it: the test is not vacuous
+            assert {s.headers["authorization"] for s in srv.seen} == {f"Bearer {SENTINEL_KEY}"}
+        assert len(hook.accepted) == announced + 1
+        assert runs[0][2] in hook.accepted[-1]["text"]  # the failed run, announced
 
     release_files()
     warehouse.publish(db, analyst)
     # DEBUG logging really ran: httpcore traced the response headers, echo included
-    # (scrubbed by the client's log filter), into the step's compute log
+    # (scrubbed by the client's log filter), into the step's compute log; httpx logged
+    # each webhook request, the URL replaced
     compute_logs = sorted(home.glob("storage/*/compute_logs/*.err"))
-    assert len(compute_logs) == 3  # one per run
+    assert len(compute_logs) == 7  # one per run
     traced = "".join(p.read_text() for p in compute_logs)
     assert "httpcore.http11 DEBUG" in traced
     assert "(b'X-Echo-Authorization', b'Bearer <redacted admin key>')" in traced
+    assert "HTTP Request: POST <alert webhook>" in traced
 
     instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
     try:
         runs = instance.get_runs()
-        assert len(runs) == 3
+        assert len(runs) == 7
         configs = json.dumps([[r.run_config, r.tags] for r in runs], default=str)
-        assert SENTINEL_KEY not in configs
+        assert SENTINEL_KEY not in configs and hook.token not in configs
         failures = [
             e.dagster_event.step_failure_data.user_failure_data.description
             for r in runs for e in instance.all_logs(r.run_id)
@@ -147,11 +168,12 @@ def test_sentinel_key_is_found_nowhere(world, sandbox, tmp_path, tally):
     assert all(SENTINEL_KEY not in f for f in failures)
     assert managed  # httpcore's DEBUG records also reached the Dagster event log
 
-    files, n_bytes, leaks = scan([home, tmp_path / "data", *tmp_path.glob("*.std*")])
-    tally.add("secrets", runs=3, files_scanned=files, bytes_scanned=n_bytes,
+    scanned = [home, tmp_path / "data", *tmp_path.glob("*.std*")]
+    files, n_bytes, leaks = scan(scanned, NEEDLES + url_needles(hook.url))
+    tally.add("secrets", runs=7, files_scanned=files, bytes_scanned=n_bytes,
               leaks_found=len(leaks))
     assert leaks == []
-    assert files >= 15  # yaml, run/index/schedule DBs, 3 run DBs, 9 compute log files,
+    assert files >= 19  # yaml, run/index/schedule DBs, 7 run DBs, compute log files,
     # warehouse, analyst copy, stdout/stderr
 
 
@@ -169,3 +191,15 @@ def test_the_scan_finds_planted_keys(tmp_path):
     assert files == len(NEEDLES) + 2
     assert len(leaks) == len(NEEDLES) + 1
     assert not any("clean.txt" in leak for leak in leaks)
+
+
+def test_the_scan_finds_a_planted_webhook_url(tmp_path):
+    """Every form of the URL is found: whole, its token path, the token, base64."""
+    url = "http://127.0.0.1:9/services/T0KSCOPE/B0ALERTS/tok0123456789abcdef"
+    needles = url_needles(url)
+    for i, needle in enumerate(needles):
+        (tmp_path / f"plain{i}.log").write_bytes(b"x " + needle + b" y")
+    (tmp_path / "clean.txt").write_text("POST <alert webhook> 500")
+    files, _, leaks = scan([tmp_path], needles)
+    assert (files, len(leaks)) == (len(needles) + 1, len(needles))
+    assert len(needles) == 4  # base64 and URL-safe base64 coincide for this URL

@@ -6,6 +6,11 @@ inside the run on the first page that needs the scope (after the inventory was r
 Every API-reading asset depends on it, so in any run that includes it, it runs first and a
 failure skips them all. It costs one request per permission (seven) and nothing else: the
 organization the probes heard is kept for the rest of the run, so no asset asks again.
+
+Every check, passed or failed, is also recorded as an observation of the asset with each
+permission's answer (`probes`): the alerts compare checks over time (an endpoint that
+answered ok and now answers 401/403 is `access_lost`), and a failed check has no
+materialization to carry them.
 """
 
 import dagster as dg
@@ -36,6 +41,24 @@ def access_check(
     context: dg.AssetExecutionContext, openai_admin: OpenAIAdminResource
 ) -> dg.MaterializeResult:
     report = openai_admin.check_access(context)
+    context.log_event(
+        dg.AssetObservation(
+            asset_key=ACCESS_CHECK_KEY,
+            metadata={
+                "probes": dg.MetadataValue.json(
+                    {
+                        p.permission.label: {
+                            "endpoint": p.endpoint,
+                            "result": p.result,
+                            "status": p.status,
+                            "ok": p.ok,
+                        }
+                        for p in report.probes
+                    }
+                )
+            },
+        )
+    )
     table = report.table()
     rows = [(p.permission.label, p.endpoint, p.result, p.advice) for p in report.probes]
     metadata = {

@@ -17,7 +17,7 @@ same transaction.
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
@@ -119,6 +119,8 @@ class DailyTable:
     switched_off: type[Exception] | None = None
     #: Run inside the write's transaction, after the window is replaced.
     after_write: Callable[[DuckDBPyConnection, str], None] | None = None
+    #: People expect yesterday's figures by the alerts' stale-data hour (usage, costs).
+    expected_daily: bool = False
 
 
 DAILY_TABLES: tuple[DailyTable, ...] = (
@@ -131,6 +133,7 @@ DAILY_TABLES: tuple[DailyTable, ...] = (
         usage_pages,
         skip_before_first_key=True,
         after=("audit_logs",),  # its check knows deleted keys from the audit log
+        expected_daily=True,
     ),
     DailyTable(
         "costs",
@@ -140,6 +143,7 @@ DAILY_TABLES: tuple[DailyTable, ...] = (
         "(GET /organization/costs, group_by=project_id,line_item, limit=180).",
         cost_pages,
         after=("usage",),
+        expected_daily=True,
     ),
     DailyTable(
         "api_key_costs",
@@ -290,6 +294,21 @@ def _skip_reason(spec: DailyTable, day: date, earliest_key: date | None) -> str:
     return f"written empty without an API call: {why}"
 
 
+def daily_freshness() -> dg.FreshnessPolicy:
+    """Updated every day before the stale-data hour (UTC): Dagster 1.13's freshness policy,
+    shown as the asset's freshness in the UI (the daemon evaluates it when `freshness:
+    enabled` is set in dagster.yaml, as in `instance/dagster.yaml`).
+
+    It looks at the latest materialization of any day, so a backfill of old days also
+    counts; the `stale_data` alert checks yesterday's partition itself.
+    """
+    return dg.FreshnessPolicy.cron(
+        deadline_cron=f"0 {settings.alert_stale_hour()} * * *",
+        lower_bound_delta=timedelta(hours=24),
+        timezone="UTC",
+    )
+
+
 def _daily_asset(spec: DailyTable) -> dg.AssetsDefinition:
     table = spec.model.Config.name
     key = dg.AssetKey(["openai", spec.name])
@@ -308,6 +327,7 @@ def _daily_asset(spec: DailyTable) -> dg.AssetsDefinition:
         metadata=definition_metadata(spec.model),
         kinds={"duckdb", "openai"},
         check_specs=daily_checks.check_specs(key, spec.name),
+        freshness_policy=daily_freshness() if spec.expected_daily else None,
     )
     def _asset(
         context: dg.AssetExecutionContext,

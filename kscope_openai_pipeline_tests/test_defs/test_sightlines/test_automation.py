@@ -3,7 +3,8 @@ evaluation of the automation conditions (what `sightlines_automation` does every
 
 - a run that updates the inputs and the sightlines together (the daily refresh) requests
   nothing more;
-- a backfill of the daily assets alone requests exactly the four sightlines, once;
+- a backfill of the daily assets alone requests exactly the four sightlines and the
+  alerts that read them, once, in one run;
 - a load of the Kscope inputs (recorded as runless materializations) requests them too.
 """
 
@@ -27,7 +28,7 @@ SIGHTLINE_KEYS = {
     dg.AssetKey(["sightlines", name])
     for name in (
         "gateway_bypass", "billing_reconciliation", "seat_allocation", "seat_governance",
-        "gateway_bypass_daily", "seat_governance_daily",
+        "gateway_bypass_daily", "seat_governance_daily", "alerts",
     )
 }  # fmt: skip
 

@@ -25,6 +25,7 @@ import pytest
 
 from kscope_openai_pipeline import sightlines, warehouse
 from kscope_openai_pipeline.definitions import defs
+from kscope_openai_pipeline.defs.alerts.assets import ALERTS_KEY
 from kscope_openai_pipeline.defs.resources.definitions import build_resources
 from kscope_openai_pipeline.demo import last_sandbox_day, load_sandbox_inputs, sandbox_environment
 from kscope_openai_pipeline.sandbox import ground_truth as gt
@@ -94,6 +95,7 @@ def test_one_run_over_the_whole_range_with_the_default_sightline_config(e2e) -> 
         e.materialization.asset_key.path[-1]: e.materialization.metadata
         for e in result.get_asset_materialization_events()
         if e.materialization.asset_key.path[0] == "sightlines"
+        and e.materialization.asset_key != ALERTS_KEY  # the alerts' own tests cover them
     }
     assert set(metadata) == {
         "gateway_bypass",
@@ -126,11 +128,14 @@ def test_one_run_over_the_whole_range_with_the_default_sightline_config(e2e) -> 
     checks = result.get_asset_check_evaluations()
     # deleted keys keep usage, but the stored audit log says they were deleted: no warning
     failed = {
-        (c.asset_key.to_user_string(), c.check_name, c.severity) for c in checks if not c.passed
+        (c.asset_key.to_user_string(), c.check_name, c.severity)
+        for c in checks
+        if not c.passed and c.asset_key != ALERTS_KEY  # open findings: the alerts' tests
     }
     assert failed == set()
     assert any(k.deleted for k in org.api_keys)
-    assert {c.check_name for c in checks if c.asset_key.path[0] == "sightlines"} == {
+    sightline_checks = [c for c in checks if c.asset_key.path[0] == "sightlines"]
+    assert {c.check_name for c in sightline_checks if c.asset_key != ALERTS_KEY} == {
         "one_row_per_key",
         "gap_exact",
         "allocation_sums_exact",
