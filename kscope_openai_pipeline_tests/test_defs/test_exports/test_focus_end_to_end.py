@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -188,6 +189,43 @@ def test_rerunning_a_range_gives_identical_files(run, monkeypatch) -> None:
     assert query(run["db"], "SELECT COUNT(*), BIT_XOR(HASH(f)) FROM exports.focus_costs AS f") == [
         rows_before
     ]
+
+
+def test_days_never_exported_leave_the_month_incomplete_not_the_run_failed(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backfill by `openai_daily_job` stores costs without exporting them; the next
+    export of two days must pass its checks and name the month it could not complete."""
+    db, folder = tmp_path / "kscope.duckdb", tmp_path / "exports" / "focus"
+    shutil.copyfile(run["db"], db)
+    shutil.copytree(run["folder"], folder)
+    monkeypatch.setenv("KSCOPE_DUCKDB_PATH", str(db))
+    monkeypatch.setenv("KSCOPE_ANALYST_COPY_PATH", str(tmp_path / "copy.duckdb"))
+    conn = warehouse.connect(db)
+    try:
+        conn.execute("DELETE FROM exports.focus_costs WHERE ChargePeriodStart >= '2026-11-01' "
+                     "AND ChargePeriodStart < '2026-11-21'")
+    finally:
+        warehouse.disconnect(conn)
+
+    result = dg.materialize(
+        [focus_costs],
+        resources={"duckdb": build_resources()["duckdb"]},
+        instance=dg.DagsterInstance.ephemeral(),
+        tags={RANGE_START_TAG: "2026-11-24", RANGE_END_TAG: "2026-11-25"},
+    )
+
+    assert result.success
+    (check,) = [c for c in result.get_asset_check_evaluations()
+                if c.check_name == "matches_openai_costs"]
+    assert check.passed
+    assert check.metadata["incomplete_months"].value.startswith("2026-11: openai.costs has")
+    [(rows, billed)] = query(db, "SELECT COUNT(*), SUM(BilledCost) FROM exports.focus_costs "
+                                 "WHERE ChargePeriodStart >= '2026-11-01'")
+    in_file = query(db, "SELECT COUNT(*), SUM(BilledCost) FROM read_parquet(?)",
+                    [str(folder / "focus_costs_2026-11.parquet")])
+    assert in_file == [(rows, billed)]
+    assert check.metadata["billed_usd_2026_11"].value == float(billed)
 
 
 def test_the_analyst_copy_holds_the_export(run) -> None:
