@@ -85,27 +85,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-#: Files that start `dagster dev` or run for minutes: collected first, so that with
-#: several workers (`make test`) none of them starts last and keeps the suite waiting.
-SLOW_FIRST = (
-    "test_reliability/test_concurrency.py",
-    "test_defs/test_dagster_dev.py",
-    "test_ui.py",
-    "test_reliability/test_secrets.py",
-    "test_defs/test_exports/test_focus_end_to_end.py",
-    "test_reliability/test_crash.py",
-    "test_cli.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        path = item.path.as_posix()
-        return next((i for i, f in enumerate(SLOW_FIRST) if path.endswith(f)), len(SLOW_FIRST))
-
-    items.sort(key=rank)  # stable: the rest keeps its order
-
-
 def _is_xdist_controller(config: pytest.Config) -> bool:
     """The process that hands tests to pytest-xdist workers (its children are the workers)."""
     return not hasattr(config, "workerinput") and bool(config.getoption("numprocesses", None))
