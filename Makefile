@@ -29,16 +29,10 @@ sandbox: setup
 
 # Three pytest-xdist workers, whole files to each so a module's fixture is built once:
 # many tests wait on a sandbox, a daemon tick or a child process, so three share two cores.
-# The files that start `dagster dev` or run long go first (pytest collects a file named
-# twice once), so no worker is left with one of them at the end.
 TEST_WORKERS ?= 3
-SLOW_FIRST := $(addprefix kscope_openai_pipeline_tests/,test_reliability/test_concurrency.py \
-	test_defs/test_dagster_dev.py test_ui.py test_reliability/test_secrets.py \
-	test_defs/test_exports/test_focus_end_to_end.py test_reliability/test_crash.py test_cli.py)
 
 test: setup
-	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(SLOW_FIRST) \
-		kscope_openai_pipeline_tests
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile kscope_openai_pipeline_tests
 
 reliability: setup
 	$(VENV)/bin/python -m pytest -q -m reliability kscope_openai_pipeline_tests
