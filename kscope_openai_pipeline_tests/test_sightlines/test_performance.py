@@ -1,11 +1,13 @@
-"""All six sightlines over 10 million usage rows: exact row counts and passing checks at
-scale. The time is printed; `make bench` measures it against the 10 s target.
+"""All six sightlines over 1.2 million usage rows: exact row counts and passing checks at
+scale. Speed is not asserted here: `make bench` measures the same shape at 10 million rows
+against the 10 s target.
 
-Slow (about 30 s: generating the rows takes most of it), so marked `slow`. The data is a
-deterministic synthetic warehouse written by SQL (not the sandbox: its large org has ~2M
-completion rows), shaped to be hard: 3,000 keys x 400 days x 40 models in 300 projects,
-per-key costs only for the last 178 days (so 222 days go through the token-share
-allocation), 1,500 members, 1,400 engineers with aliases, gateway data for most keys.
+The data is a deterministic synthetic warehouse written by SQL (not the sandbox: its
+large org has ~2M completion rows), shaped to be hard: every one of 3,000 keys on every
+one of 400 days, 40 models in 300 projects, per-key costs only for the last 178 days (so
+222 days go through the token-share allocation), 1,500 members, 1,400 engineers with
+aliases, gateway data for most keys. 1.2 million rows is the fewest that put every key on
+every day (3,000 x 400), so every output table has its full size.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from kscope_openai_pipeline import sightlines
 from kscope_openai_pipeline.sightlines import checks
 from kscope_openai_pipeline.warehouse import history
 
-ROWS = 10_000_000
+ROWS = 1_200_000  # 3,000 keys x 400 days, one row each
 AS_OF = dt.date(2026, 11, 25)
 
 _GENERATE = [
@@ -33,7 +35,7 @@ _GENERATE = [
            'completions' AS usage_type,
            'proj_' || ((i // 400) % 300) AS project_id,
            'key_' || ((i // 400) % 3000) AS api_key_id,
-           'model-' || ((i // 1200000) % 40) || '-' || (i // 1200000 % 3) AS model,
+           'model-' || ((i // 30000) % 40) AS model,
            i % 7 = 0 AS batch, 'default' AS service_tier,
            (i * 7919) % 100000 AS input_tokens, (i * 104729) % 20000 AS output_tokens,
            (i * 31) % 1000 AS input_cached_tokens, 1 + i % 9 AS num_model_requests
@@ -117,7 +119,7 @@ _GENERATE = [
 
 
 @pytest.mark.slow
-def test_all_sightlines_over_ten_million_usage_rows_within_ten_seconds(tmp_path: Path) -> None:
+def test_all_sightlines_at_scale_have_their_full_row_counts_and_pass_their_checks(tmp_path: Path) -> None:
     path = tmp_path / "bench.duckdb"
     conn = duckdb.connect(str(path))
     sightlines.ensure_sightlines_schema(conn)
@@ -143,5 +145,4 @@ def test_all_sightlines_over_ten_million_usage_rows_within_ten_seconds(tmp_path:
     }
     assert all(o.passed for o in checks.run_all(conn)), [o for o in checks.run_all(conn)]
     conn.close()
-    # the time is printed, not asserted: `make bench` measures it against the 10 s target
     print(f"compute_all over {ROWS:,} usage rows on 2 threads: {elapsed:.2f} s")
