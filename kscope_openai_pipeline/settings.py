@@ -19,6 +19,8 @@ ADMIN_KEY_ENV = "OPENAI_ADMIN_KEY"
 
 OPENAI_BASE_URL_DEFAULT = "https://api.openai.com/v1"
 DUCKDB_PATH_DEFAULT = "data/kscope.duckdb"
+#: DuckDB's buffer pool cap while a daily asset writes its range (see `write_memory_limit`).
+WRITE_MEMORY_LIMIT_DEFAULT = "256MB"
 FIRST_DAY_DEFAULT = "2025-01-01"
 RESTATEMENT_DAYS_DEFAULT = 3
 #: DuckDB 1.0 and every later release read this storage format (see analyst_storage_version).
@@ -72,6 +74,14 @@ def sandbox_mode() -> bool:
 
 def duckdb_path() -> str:
     return _get("KSCOPE_DUCKDB_PATH", DUCKDB_PATH_DEFAULT)
+
+
+def write_memory_limit() -> str | None:
+    """DuckDB's `memory_limit` while a daily asset writes its range ('256MB', '1GB', ...):
+    the uncommitted rows above it go to disk, so a year's backfill does not hold them all
+    in memory. None (an empty value or `default`): DuckDB's own limit, 80% of RAM."""
+    value = _get("KSCOPE_WRITE_MEMORY_LIMIT", WRITE_MEMORY_LIMIT_DEFAULT).strip()
+    return None if value.lower() in ("", "default") else value
 
 
 def analyst_copy_path() -> str:

@@ -14,7 +14,12 @@ No Dagster here: the assets call these functions with a DuckDB connection.
 
 from kscope_openai_pipeline.warehouse import history
 from kscope_openai_pipeline.warehouse.arrow_validation import arrow_schema, validate_table
-from kscope_openai_pipeline.warehouse.connection import CATALOG, connect, disconnect
+from kscope_openai_pipeline.warehouse.connection import (
+    CATALOG,
+    connect,
+    disconnect,
+    memory_limit,
+)
 from kscope_openai_pipeline.warehouse.ddl import (
     SQL_DIR,
     WAREHOUSE_SCHEMAS,
@@ -68,6 +73,7 @@ __all__ = [
     "insert_arrow",
     "history",
     "insert_frame",
+    "memory_limit",
     "open_analyst",
     "page_table",
     "publish",

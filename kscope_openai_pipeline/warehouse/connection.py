@@ -12,12 +12,21 @@ while an asset's connection is still alive), the first `connect` of a path creat
 hidden anchor instance and every call hands out a cursor of it; when the last handed-out
 connection is garbage-collected, the anchor is closed and the file released (other
 processes can then take the write lock).
+
+Memory: DuckDB keeps a transaction's uncommitted rows in its buffer pool, whose default
+limit is 80% of RAM; a daily asset writes its whole range in one transaction, so a
+year-long backfill held every inserted row until COMMIT. `memory_limit(conn, limit)` caps
+the pool for the duration of such a write: above the cap DuckDB writes the rows out (to
+the file, or to `<file>.tmp`) and the transaction stays one atomic unit. The cap is not
+kept for everything else (the sightlines join millions of rows and are faster in memory).
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +59,8 @@ def _open_anchor(path: Path, read_only: bool) -> _Anchor:
     anchor = duckdb.connect(":memory:")
     mode = "READ_ONLY" if read_only else "READ_WRITE"
     try:
+        # spills go beside the file (DuckDB's own default for a file), not to the cwd
+        anchor.execute(f"SET temp_directory = {_quote(str(path) + '.tmp')}")
         anchor.execute(f"ATTACH {_quote(str(path))} AS {CATALOG} ({mode})")
     except BaseException:
         anchor.close()
@@ -104,3 +115,18 @@ def disconnect(conn: duckdb.DuckDBPyConnection) -> None:
         finalizer = _FINALIZERS.pop(conn, None)
     if finalizer is not None:
         finalizer()
+
+
+@contextmanager
+def memory_limit(conn: duckdb.DuckDBPyConnection, limit: str | None) -> Iterator[None]:
+    """DuckDB's `memory_limit` set to `limit` (e.g. '256MB') inside the block and reset to
+    DuckDB's default (80% of RAM) after it; None changes nothing. The setting belongs to the
+    database instance, so it holds for every connection of this process to the file."""
+    if not limit:
+        yield
+        return
+    conn.execute(f"SET memory_limit = {_quote(limit)}")
+    try:
+        yield
+    finally:
+        conn.execute("RESET memory_limit")

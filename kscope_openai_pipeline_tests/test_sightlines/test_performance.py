@@ -119,7 +119,9 @@ _GENERATE = [
 
 
 @pytest.mark.slow
-def test_all_sightlines_at_scale_have_their_full_row_counts_and_pass_their_checks(tmp_path: Path) -> None:
+def test_all_sightlines_at_scale_have_their_full_row_counts_and_pass_their_checks(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "bench.duckdb"
     conn = duckdb.connect(str(path))
     sightlines.ensure_sightlines_schema(conn)

@@ -8,7 +8,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from kscope_openai_pipeline.warehouse import connect, ensure_schema, open_analyst, publish
+from kscope_openai_pipeline.warehouse import (
+    connect,
+    ensure_schema,
+    memory_limit,
+    open_analyst,
+    publish,
+)
 
 
 def test_connections_share_the_file_and_release_it(tmp_path: Path) -> None:
@@ -75,3 +81,27 @@ def test_disconnect_releases_the_file_even_while_a_traceback_holds_the_connectio
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert (out.returncode, out.stdout.strip()) == (0, "0"), out.stderr
     assert caught[0].__traceback__ is not None
+
+
+def _limit(conn: duckdb.DuckDBPyConnection) -> str:
+    return str(conn.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+
+
+def test_memory_limit_holds_inside_the_block_only(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "kscope.duckdb")
+    other = connect(tmp_path / "kscope.duckdb")  # same process, same file: same instance
+    default = _limit(conn)
+    with memory_limit(conn, "256MB"):
+        assert (_limit(conn), _limit(other)) == ("244.1 MiB", "244.1 MiB")  # DuckDB's units
+    assert _limit(conn) == default != "244.1 MiB"
+    with pytest.raises(ZeroDivisionError), memory_limit(conn, "1GB"):
+        assert _limit(conn) == "953.6 MiB"
+        _ = 1 / 0
+    assert _limit(conn) == default  # reset after a failure too
+    with memory_limit(conn, None):
+        assert _limit(conn) == default
+    # a spill goes beside the warehouse file, not into the working directory
+    temp = conn.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
+    assert temp == str((tmp_path / "kscope.duckdb").resolve()) + ".tmp"
+    conn.close()
+    other.close()
