@@ -158,7 +158,12 @@ def _column_array(values: list[Any], kind: str) -> arrow.Array:
     if kind == "DOUBLE" and Decimal in found:
         values = [None if v is None else float(v) for v in values]
     if kind != _MONEY:
-        return arrow.array(values, type=target)
+        # One Python type per column (checked above), so Arrow's own inference gives the
+        # target type (or null for an all-NULL column, or uint64 for a count past int64,
+        # which the safe cast refuses); it is many times faster than converting to a
+        # given type (a 700k-row DATE column: ~0.04 s against ~1 s).
+        array = arrow.array(values)
+        return array if array.type == target else array.cast(target)
     try:  # exact: Arrow refuses to drop a digit, and most amounts have <= 9 places
         return arrow.array(values, type=target)
     except arrow.ArrowInvalid:
