@@ -121,6 +121,10 @@ class DailyTable:
     after_write: Callable[[DuckDBPyConnection, str], None] | None = None
     #: People expect yesterday's figures by the alerts' stale-data hour (usage, costs).
     expected_daily: bool = False
+    #: Write consecutive pages together up to this many rows (0: each page on its own).
+    #: Only for tiny pages: the rows of a batch are validated when it is complete, so a
+    #: bad page is found up to a batch later (nothing is written either way).
+    batch_rows: int = 0
 
 
 DAILY_TABLES: tuple[DailyTable, ...] = (
@@ -166,6 +170,7 @@ DAILY_TABLES: tuple[DailyTable, ...] = (
         after_keys=False,
         switched_off=AdminApiAuditLogDisabled,
         after_write=rebuild_history,
+        batch_rows=10_000,  # 100 pages of 100 events
     ),
 )
 
@@ -198,16 +203,13 @@ class PageFeed:
     must count every page, empty ones included, so it can be compared with the requests.
 
     Each page becomes an Arrow table typed like the DDL (no Python object per row, no
-    pandas frame), and its lists are dropped as soon as the table is built. Consecutive
-    small pages of one endpoint go to the writer together, up to `BATCH_ROWS` rows: the
-    audit log comes 100 events a page, and validating and inserting each page on its own
-    cost more than reading it (a year of a large organization's audit log is 772 pages).
-    With the client's read-ahead the next page downloads meanwhile, so memory holds at
-    most one batch (or one large page) and the page arriving, whatever the range.
+    pandas frame), and its lists are dropped as soon as the table is built. Where the
+    table says so (`batch_rows`), consecutive pages of one endpoint go to the writer
+    together: the audit log comes 100 events a page, and validating and inserting each
+    page on its own cost more than reading it (a year of a large organization's audit log
+    is 772 pages). With the client's read-ahead the next page downloads meanwhile, so
+    memory holds at most one batch (or one page) and the page arriving, whatever the range.
     """
-
-    #: Small pages are batched up to this many rows; a larger page goes alone.
-    BATCH_ROWS = 100_000
 
     def __init__(self, spec: DailyTable, organization_id: str) -> None:
         self.spec = spec
@@ -239,7 +241,7 @@ class PageFeed:
                     )
                     page.columns.clear()  # the table holds the values: free the lists now
                 del page
-                if sum(t.num_rows for t in batch) >= self.BATCH_ROWS:
+                if batch and sum(t.num_rows for t in batch) >= self.spec.batch_rows:
                     yield pa.concat_tables(batch)
                     batch.clear()  # written: do not hold it while the next page is fetched
         if batch:

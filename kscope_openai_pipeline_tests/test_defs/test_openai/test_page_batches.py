@@ -1,8 +1,9 @@
-"""Small API pages reach the writer together, one endpoint at a time.
+"""Small API pages reach the writer together, one endpoint at a time, where the table asks.
 
-The feed turns each page into an Arrow table and hands consecutive pages of one endpoint
-to the writer as one batch of at least `BATCH_ROWS` rows (the last one smaller). Pure: the
-pages are built here, no HTTP and no DuckDB, so the batches can be told apart exactly.
+The feed turns each page into an Arrow table; for a table with `batch_rows` (the audit
+log) it hands consecutive pages of one endpoint to the writer as one batch of at least that
+many rows (the last one smaller); for the others, each page alone. Pure: the pages are
+built here, no HTTP and no DuckDB, so the batches can be told apart exactly.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
-
-from kscope_openai_pipeline.defs.openai.daily import DAILY_TABLES, PageFeed
+from kscope_openai_pipeline.defs.openai.daily import DAILY_TABLES, DailyTable, PageFeed
 from kscope_openai_pipeline.openai_admin import ColumnPage
 
 FIRST = date(2026, 11, 1)
@@ -41,15 +40,24 @@ def page(first_row: int, rows: int) -> ColumnPage:
     )
 
 
-def test_small_pages_are_written_in_batches_that_never_mix_endpoints(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(PageFeed, "BATCH_ROWS", 100)
+def feed_of(pages: list[tuple[str, ColumnPage]], batch_rows: int) -> PageFeed:
+    spec: DailyTable = dataclasses.replace(
+        COSTS, pages=lambda client, first, end: (p for p in pages), batch_rows=batch_rows
+    )
+    return PageFeed(spec, "org-test")
+
+
+def test_the_audit_log_alone_is_batched() -> None:
+    assert {t.name: t.batch_rows for t in DAILY_TABLES} == {
+        "usage": 0, "costs": 0, "api_key_costs": 0, "audit_logs": 10_000,
+    }  # fmt: skip
+
+
+def test_small_pages_are_written_in_batches_that_never_mix_endpoints() -> None:
     pages = [("/a", page(30 * i, 30)) for i in range(7)]  # rows 0..209
     pages.append(("/a", page(0, 0)))  # an empty page still counts as a page
     pages += [("/b", page(1000 + 30 * i, 30)) for i in range(2)]
-    spec = dataclasses.replace(COSTS, pages=lambda client, first, end: (p for p in pages))
-    feed = PageFeed(spec, "org-test")
+    feed = feed_of(pages, batch_rows=100)
 
     seen = []
     for table in feed.tables(None, FIRST, FIRST + timedelta(days=5)):  # type: ignore[arg-type]
@@ -66,10 +74,9 @@ def test_small_pages_are_written_in_batches_that_never_mix_endpoints(
     assert feed.endpoint is None  # after the last page, checks concern every endpoint
 
 
-def test_a_page_larger_than_a_batch_goes_alone() -> None:
-    pages = [("/a", page(0, 5)), ("/a", page(5, PageFeed.BATCH_ROWS + 1)), ("/a", page(0, 0))]
-    spec = dataclasses.replace(COSTS, pages=lambda client, first, end: (p for p in pages))
-    feed = PageFeed(spec, "org-test")
+def test_without_batch_rows_each_page_goes_alone() -> None:
+    pages = [("/a", page(0, 5)), ("/a", page(5, 7)), ("/a", page(0, 0)), ("/b", page(9, 2))]
+    feed = feed_of(pages, batch_rows=0)
     sizes = [t.num_rows for t in feed.tables(None, FIRST, FIRST + timedelta(days=5))]  # type: ignore[arg-type]
-    assert sizes == [PageFeed.BATCH_ROWS + 6]
-    assert feed.pages == 3
+    assert sizes == [5, 7, 2]
+    assert feed.pages == 4
