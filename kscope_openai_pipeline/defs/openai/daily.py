@@ -373,12 +373,13 @@ def _daily_asset(spec: DailyTable) -> dg.AssetsDefinition:
                     table,
                 )
             feed = PageFeed(spec, org)
+            memory_cap = settings.write_memory_limit()
             switched_off: Exception | None = None
             off: tuple[type[Exception], ...] = (spec.switched_off,) if spec.switched_off else ()
             with permanent_failures_are_final(), openai_admin.client(context.log) as client:
                 try:
                     with (
-                        warehouse.memory_limit(conn, settings.write_memory_limit()),
+                        warehouse.memory_limit(conn, memory_cap),
                         warehouse.transaction(conn),
                     ):
                         rows = feed.write(conn, client, start, first, end)
@@ -417,7 +418,7 @@ def _daily_asset(spec: DailyTable) -> dg.AssetsDefinition:
                     "requests": stats["requests"],
                     "retries": stats["retries"],
                     "source": openai_admin.source,
-                    "write_memory_limit": settings.write_memory_limit() or "DuckDB's default",
+                    "write_memory_limit": memory_cap or "DuckDB's default",
                     "preview": preview(
                         conn,
                         f"SELECT * FROM {table} WHERE {spec.date_column} >= ? "
