@@ -18,7 +18,7 @@ Rules, beyond the types the result Structs declare:
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import attrgetter
@@ -135,11 +135,20 @@ class _Interned(dict[Any, Any]):
 
 
 def parse_bucket_page(
-    content: bytes | bytearray, endpoint: str, window: Window, kind: ResultKind
+    content: bytes | bytearray,
+    endpoint: str,
+    window: Window,
+    kind: ResultKind,
+    on_cursor: Callable[[str], None] | None = None,
 ) -> ColumnPage:
-    """Validate a `{"object":"page","data":[bucket...],"has_more","next_page"}` page."""
+    """Validate a `{"object":"page","data":[bucket...],"has_more","next_page"}` page.
+
+    `on_cursor(next_page)` is called as soon as the envelope is read, before the rows,
+    when the page says more follow (the client requests the next page then)."""
     body = json_body(content, endpoint)
     envelope = decode(_ENVELOPE, body, endpoint, whole=content)
+    if on_cursor is not None and envelope.has_more and envelope.next_page:
+        on_cursor(envelope.next_page)
     reader = _PageReader(endpoint, window, kind)
     for i, raw in enumerate(envelope.data):
         reader.read(i, raw, content)

@@ -23,8 +23,8 @@ from . import listing
 from .buckets import ColumnPage, ResultKind, parse_bucket_page
 from .errors import AdminApiBadRequest
 from .listing import ListKind, ListPage, parse_list_page
-from .pagination import Params, iter_bucket_pages, iter_list_pages
-from .read_ahead import read_ahead as reading_ahead
+from .pagination import Params, bucket_query, iter_bucket_pages, iter_list_pages
+from .read_ahead import ReadAhead
 from .retry import RetryPolicy
 from .secret import Secret
 from .transport import AdminTransport
@@ -312,6 +312,7 @@ class AdminClient(AdminTransport):
         end: date,
         params: Params,
         kind: ResultKind,
+        read_ahead: bool,
     ) -> Iterator[ColumnPage]:
         window = Window(utc_midnight(start), utc_midnight(end))
         frozen: Params = [
@@ -320,27 +321,37 @@ class AdminClient(AdminTransport):
             ("bucket_width", "1d"),
             *params,
         ]
+        ahead = ReadAhead(self._receive) if read_ahead else None
 
-        def parse(body: bytearray) -> ColumnPage:
-            return parse_bucket_page(body, endpoint, window, kind)
+        def request_next(cursor: str) -> None:
+            assert ahead is not None
+            ahead.request(endpoint, bucket_query(frozen, cursor))
 
         def fetch(query: Params) -> ColumnPage:
-            return self.get(endpoint, endpoint, query, parse)
+            def parse(body: bytearray) -> ColumnPage:
+                on_cursor = request_next if ahead is not None else None
+                return parse_bucket_page(body, endpoint, window, kind, on_cursor)
 
-        for n, page in enumerate(iter_bucket_pages(fetch, endpoint, frozen), start=1):
-            self.stats.record_page(endpoint, page.num_rows)
-            self.log.info(
-                "GET %s window=%s..%s page=%d buckets=%d rows=%d requests_so_far=%d",
-                endpoint,
-                start.isoformat(),
-                end.isoformat(),
-                n,
-                len(page.bucket_starts),
-                page.num_rows,
-                self.stats.requests,
-            )
-            yield page
-            del page  # the consumer has it; do not hold it while the next page is fetched
+            return self.get(endpoint, endpoint, query, parse, ahead)
+
+        try:
+            for n, page in enumerate(iter_bucket_pages(fetch, endpoint, frozen), start=1):
+                self.stats.record_page(endpoint, page.num_rows)
+                self.log.info(
+                    "GET %s window=%s..%s page=%d buckets=%d rows=%d requests_so_far=%d",
+                    endpoint,
+                    start.isoformat(),
+                    end.isoformat(),
+                    n,
+                    len(page.bucket_starts),
+                    page.num_rows,
+                    self.stats.requests,
+                )
+                yield page
+                del page  # the consumer has it; do not hold it while the next page is fetched
+        finally:  # a request ahead that nobody asked for was still made: count it
+            for nbytes in ahead.close() if ahead is not None else ():
+                self.stats.record_attempt(endpoint, nbytes=nbytes, seconds=0.0, retry=False)
 
     @staticmethod
     def _days(start: date | datetime, end: date | datetime) -> tuple[date, date]:
@@ -360,8 +371,9 @@ class AdminClient(AdminTransport):
         """Daily usage of one family for UTC days start <= day < end, one `ColumnPage`
         per API page (31 days a page, one frozen query); columns `USAGE_RECORD_KEYS`.
 
-        `read_ahead`: request the next page as soon as this one is handed out, so it
-        downloads while the caller writes this one (same requests, see read_ahead.py)."""
+        `read_ahead`: request the next page as soon as this one's cursor is read, so it
+        downloads while this one is decoded and written (same requests, see
+        read_ahead.py)."""
         if family not in USAGE_GROUP_BY:
             raise ValueError(
                 f"unknown usage family {family!r}; expected one of {tuple(USAGE_GROUP_BY)}"
@@ -372,8 +384,7 @@ class AdminClient(AdminTransport):
         endpoint = EP_USAGE.format(family=family)
         params: Params = [("limit", str(self.usage_limit))]
         params += [("group_by", g) for g in USAGE_GROUP_BY[family]]
-        pages = self._iter_buckets(endpoint, s, e, params, USAGE_KINDS[family])
-        yield from reading_ahead(pages) if read_ahead else pages
+        yield from self._iter_buckets(endpoint, s, e, params, USAGE_KINDS[family], read_ahead)
 
     def iter_costs(
         self,
@@ -403,8 +414,7 @@ class AdminClient(AdminTransport):
             return
         params: Params = [("limit", str(self.costs_limit))]
         params += [("group_by", g) for g in dims]
-        pages = self._iter_buckets(EP_COSTS, s, e, params, COSTS_KIND)
-        yield from reading_ahead(pages) if read_ahead else pages
+        yield from self._iter_buckets(EP_COSTS, s, e, params, COSTS_KIND, read_ahead)
 
     def iter_api_key_costs(
         self, start: date | datetime, end: date | datetime, *, read_ahead: bool = False

@@ -60,6 +60,11 @@ def iter_list_pages(
         after = page.cursor
 
 
+def bucket_query(params: Params, cursor: str | None) -> Params:
+    """The query of a usage/costs page: the frozen params, then the cursor if not the first."""
+    return [*params, ("page", cursor)] if cursor is not None else list(params)
+
+
 def iter_bucket_pages(
     fetch: Fetch[ColumnPage], endpoint: str, params: Params
 ) -> Iterator[ColumnPage]:
@@ -68,10 +73,7 @@ def iter_bucket_pages(
     seen_cursors: set[str] = set()
     seen_starts: set[int] = set()
     while True:
-        query = list(params)
-        if cursor is not None:
-            query.append(("page", cursor))
-        page = fetch(query)
+        page = fetch(bucket_query(params, cursor))
         repeated = seen_starts.intersection(page.bucket_starts)
         if repeated:
             raise AdminApiResponseError(

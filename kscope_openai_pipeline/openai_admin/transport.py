@@ -22,6 +22,7 @@ import msgspec
 from .errors import AdminApiResponseError, AdminApiRetryExhausted, status_error
 from .organization import OrganizationEvidence, resolve_organization
 from .pagination import Params
+from .read_ahead import ReadAhead
 from .retry import RetryPolicy, is_retryable_status, server_delay
 from .secret import BearerAuth, Secret, register_for_log_redaction, unregister_for_log_redaction
 from .stats import RequestStats
@@ -99,17 +100,30 @@ class AdminTransport:
     # ------------------------------------------------------------------ one request
 
     def get(
-        self, endpoint: str, path: str, params: Params, parse: Callable[[bytearray], T]
+        self,
+        endpoint: str,
+        path: str,
+        params: Params,
+        parse: Callable[[bytearray], T],
+        ahead: ReadAhead | None = None,
     ) -> T:
-        """GET `path` and `parse` its body, retrying transient failures (module docstring)."""
+        """GET `path` and `parse` its body, retrying transient failures (module docstring).
+
+        With `ahead`, the first attempt takes the request `ahead` made for exactly this
+        query, if any (see read_ahead.py): received earlier, handled the same."""
         try:
-            return self._get_with_retries(endpoint, path, params, parse)
+            return self._get_with_retries(endpoint, path, params, parse, ahead)
         except Exception:
             self.stats.record_error(endpoint)
             raise
 
     def _get_with_retries(
-        self, endpoint: str, path: str, params: Params, parse: Callable[[bytearray], T]
+        self,
+        endpoint: str,
+        path: str,
+        params: Params,
+        parse: Callable[[bytearray], T],
+        ahead: ReadAhead | None,
     ) -> T:
         policy = self.policy
         started = self._clock()
@@ -121,7 +135,10 @@ class AdminTransport:
             t0 = self._clock()
             cause: BaseException | None = None
             try:
-                response, content = self._receive(path, params)
+                if ahead is not None and attempt == 1:
+                    response, content = self._taken_or_received(ahead, path, params)
+                else:
+                    response, content = self._receive(path, params)
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 self.stats.record_attempt(
                     endpoint, nbytes=0, seconds=self._clock() - t0, retry=attempt > 1
@@ -195,6 +212,14 @@ class AdminTransport:
                 delay,
             )
             self._sleep(delay)
+
+    def _taken_or_received(
+        self, ahead: ReadAhead, path: str, params: Params
+    ) -> tuple[httpx.Response, bytearray]:
+        """What `ahead` received for this query (its transport error raised here, as if
+        received now), or a request made now when none went ahead."""
+        early = ahead.take(path, params)
+        return self._receive(path, params) if early is None else early.result()
 
     def _receive(self, path: str, params: Params) -> tuple[httpx.Response, bytearray]:
         """GET `path` and read the whole body into one growing buffer.

@@ -1,4 +1,5 @@
-"""Reading one page ahead: the same requests, earlier; errors where they were; no thread left.
+"""Reading the next page ahead: the same requests, earlier; errors where they were; no
+thread left.
 
 Over real loopback HTTP against a scripted server. Where a test needs to know that the
 next request started while the caller still holds a page, the server signals it with an
@@ -7,6 +8,7 @@ Event that the test waits for (bounded), so nothing depends on timing.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -172,6 +174,40 @@ def test_a_page_that_keeps_failing_ahead_gives_the_plain_error() -> None:
     assert _threads() == []
 
 
+def _bad_rows(cursor: str | None) -> Reply:
+    """The page of `cursor` with a valid envelope and cursor, but an amount that is not a
+    number: the request ahead has gone out before its rows are found broken."""
+    body = copy.deepcopy(PAGES[cursor])
+    body["data"][0]["results"][0]["amount"]["value"] = "lots"
+    return Reply(body=body)
+
+
+def test_rows_that_break_the_contract_once_cost_no_extra_request() -> None:
+    """Page 1's rows fail once: it is retried as always, and the request ahead made while
+    it was read the first time is the page 2 the pagination asks for next."""
+    script = Script({None: [_bad_rows(None)]})
+    with running(script) as (srv, client, ft):
+        assert [p.num_rows for p in _pages(client, read_ahead=True)] == [2, 1, 2]
+    assert [dict(q).get("page") for q in _requests(srv)] == [None, "c2", None, "c3"]
+    assert ft.sleeps == [0.5]
+    assert (client.stats.requests, client.stats.retries) == (4, 1)
+    assert _threads() == []
+
+
+def test_rows_that_keep_breaking_the_contract_cost_one_request_ahead() -> None:
+    """The plain iteration asks page 1 three times; reading ahead also asked page 2 once."""
+    script = Script({None: [_bad_rows(None)] * 3})
+    gave_up = r"\[after 3 attempt\(s\), 3 malformed\]"
+    with running(script) as (srv, client, _):
+        with pytest.raises(AdminApiResponseError, match=gave_up) as caught:
+            list(_pages(client, read_ahead=True))
+        assert caught.value.field == "data[0].results[0].amount.value"
+        assert caught.value.value == "lots"
+    assert [dict(q).get("page") for q in _requests(srv)] == [None, "c2", None, None]
+    assert client.stats.as_dict()["requests"] == 4  # the request ahead was made: counted
+    assert _threads() == []
+
+
 def test_stopping_early_joins_the_worker_and_asks_nothing_more() -> None:
     script = Script()
     with running(script) as (srv, client, _):
@@ -182,6 +218,7 @@ def test_stopping_early_joins_the_worker_and_asks_nothing_more() -> None:
         # the loop's generator is closed by now: the page read ahead was dropped
         assert _threads() == []
         assert [dict(q).get("page") for q in _requests(srv)] == [None, "c2"]
+        assert client.stats.requests == 2  # the page dropped was requested: counted
 
 
 def test_a_failure_of_the_caller_joins_the_worker() -> None:
