@@ -3,8 +3,9 @@
 Knows HTTP and the API, not Dagster or DuckDB. Import from here.
 """
 
+from .bucket_reads import API_KEY_COSTS_FIRST_DAY
 from .buckets import ColumnPage
-from .client import API_KEY_COSTS_FIRST_DAY, DEFAULT_BASE_URL, AdminClient
+from .client import DEFAULT_BASE_URL, AdminClient
 from .errors import (
     AUDIT_LOGGING_HOW_TO,
     AdminApiAuditLogDisabled,

@@ -1,6 +1,7 @@
 """`AdminClient`: every Admin API read the pipeline needs, over one httpx client.
 
-The public methods choose the endpoint, the frozen query and the parser; one page goes
+The public methods choose the endpoint, the frozen query and the parser (usage and costs
+in bucket_reads.py); one page goes
 through `AdminTransport.get` (transport.py), which owns retries, typed errors and the
 counters. Per-project listings fan out over a thread pool bounded by `max_concurrency`
 (httpx.Client is thread-safe; its connection pool gets the same bound). Inventory
@@ -16,28 +17,22 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from datetime import date, datetime
 from typing import Any
 
 from . import listing
-from .buckets import ColumnPage, ResultKind, parse_bucket_page
+from .bucket_reads import COSTS_PAGE_LIMIT, USAGE_PAGE_LIMIT, BucketReads
 from .errors import AdminApiBadRequest
 from .listing import ListKind, ListPage, parse_list_page
-from .pagination import Params, bucket_query, iter_bucket_pages, iter_list_pages
+from .pagination import Params, iter_list_pages, list_query
 from .read_ahead import ReadAhead
 from .retry import RetryPolicy
 from .secret import Secret
-from .transport import AdminTransport
-from .usage import COSTS_KIND, USAGE_GROUP_BY, USAGE_KINDS
-from .window import Window, as_day, as_unix, utc_midnight
+from .window import Window, as_unix
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-USAGE_PAGE_LIMIT = 31  # max daily buckets per usage page
-COSTS_PAGE_LIMIT = 180  # max daily buckets per costs page
 LIST_PAGE_LIMIT = 100  # max items per list page
-# The Costs API accepts group_by=api_key_id only for windows starting on or after this day.
-API_KEY_COSTS_FIRST_DAY = date(2025, 12, 6)
-COSTS_GROUP_BY = frozenset({"project_id", "line_item", "api_key_id"})
 
 EP_PROJECTS = "/organization/projects"
 EP_PROJECT_API_KEYS = "/organization/projects/{project_id}/api_keys"
@@ -47,13 +42,11 @@ EP_ADMIN_API_KEYS = "/organization/admin_api_keys"
 EP_USERS = "/organization/users"
 EP_INVITES = "/organization/invites"
 EP_AUDIT_LOGS = "/organization/audit_logs"
-EP_COSTS = "/organization/costs"
-EP_USAGE = "/organization/usage/{family}"
 
 ProjectRef = str | Mapping[str, Any]
 
 
-class AdminClient(AdminTransport):
+class AdminClient(BucketReads):
     """Read-only client for the OpenAI Admin API (or the sandbox that mimics it).
 
     `deadline_seconds` bounds one logical request (a page) across all its attempts and
@@ -125,26 +118,36 @@ class AdminClient(AdminTransport):
         params: Params,
         kind: ListKind,
         what: str = "",
+        read_ahead: bool = False,
     ) -> Iterator[ListPage]:
-        def parse(body: bytearray) -> ListPage:
-            return parse_list_page(body, endpoint, kind)
+        ahead = ReadAhead(self._receive) if read_ahead else None
+
+        def request_next(cursor: str) -> None:
+            assert ahead is not None
+            ahead.request(path, list_query(params, self.list_limit, cursor))
 
         def fetch(query: Params) -> ListPage:
-            return self.get(endpoint, path, query, parse)
+            def parse(body: bytearray) -> ListPage:
+                on_cursor = request_next if ahead is not None else None
+                return parse_list_page(body, endpoint, kind, on_cursor)
 
-        for n, page in enumerate(
-            iter_list_pages(fetch, endpoint, params, limit=self.list_limit), start=1
-        ):
-            self.stats.record_page(endpoint, len(page.records))
-            self.log.info(
-                "GET %s%s page=%d rows=%d requests_so_far=%d",
-                endpoint,
-                what,
-                n,
-                len(page.records),
-                self.stats.requests,
-            )
-            yield page
+            return self.get(endpoint, path, query, parse, ahead)
+
+        pages = iter_list_pages(fetch, endpoint, params, limit=self.list_limit)
+        try:
+            for n, page in enumerate(pages, start=1):
+                self.stats.record_page(endpoint, len(page.records))
+                self.log.info(
+                    "GET %s%s page=%d rows=%d requests_so_far=%d",
+                    endpoint,
+                    what,
+                    n,
+                    len(page.records),
+                    self.stats.requests,
+                )
+                yield page
+        finally:
+            self._close_read_ahead(endpoint, ahead)
 
     def _list_all(
         self,
@@ -183,13 +186,15 @@ class AdminClient(AdminTransport):
         start: int | date | datetime,
         end: int | date | datetime,
         event_types: Sequence[str] | None = None,
+        *,
+        read_ahead: bool = False,
     ) -> Iterator[list[dict[str, Any]]]:
         """The audit log of start <= effective_at < end, one list of records per page.
 
         Unix seconds or dates/datetimes (naive = UTC). Every event type unless
         `event_types` names some; 100 events a page (newest first), paged with `after`, so
         N events cost ceil(N / 100) requests. Raises `AdminApiAuditLogDisabled` when the
-        organization has audit logging switched off.
+        organization has audit logging switched off. `read_ahead` as in `iter_usage`.
         """
         start_ts, end_ts = as_unix(start, "start"), as_unix(end, "end")
         if end_ts < start_ts:
@@ -200,8 +205,12 @@ class AdminClient(AdminTransport):
         params += [("effective_at[gte]", str(start_ts)), ("effective_at[lt]", str(end_ts))]
         kind = listing.audit_events(Window(start_ts, end_ts))
         what = f" window=[{start_ts},{end_ts})"
-        for page in self._iter_list_pages(EP_AUDIT_LOGS, EP_AUDIT_LOGS, params, kind, what):
-            yield page.records
+        pages = self._iter_list_pages(
+            EP_AUDIT_LOGS, EP_AUDIT_LOGS, params, kind, what, read_ahead=read_ahead
+        )
+        with closing(pages):
+            for page in pages:
+                yield page.records
 
     def list_audit_events(
         self,
@@ -302,122 +311,3 @@ class AdminClient(AdminTransport):
             [],
             skip_known_archived=True,
         )
-
-    # ------------------------------------------------------------------ usage / costs
-
-    def _iter_buckets(
-        self,
-        endpoint: str,
-        start: date,
-        end: date,
-        params: Params,
-        kind: ResultKind,
-        read_ahead: bool,
-    ) -> Iterator[ColumnPage]:
-        window = Window(utc_midnight(start), utc_midnight(end))
-        frozen: Params = [
-            ("start_time", str(window.start_ts)),
-            ("end_time", str(window.end_ts)),
-            ("bucket_width", "1d"),
-            *params,
-        ]
-        ahead = ReadAhead(self._receive) if read_ahead else None
-
-        def request_next(cursor: str) -> None:
-            assert ahead is not None
-            ahead.request(endpoint, bucket_query(frozen, cursor))
-
-        def fetch(query: Params) -> ColumnPage:
-            def parse(body: bytearray) -> ColumnPage:
-                on_cursor = request_next if ahead is not None else None
-                return parse_bucket_page(body, endpoint, window, kind, on_cursor)
-
-            return self.get(endpoint, endpoint, query, parse, ahead)
-
-        try:
-            for n, page in enumerate(iter_bucket_pages(fetch, endpoint, frozen), start=1):
-                self.stats.record_page(endpoint, page.num_rows)
-                self.log.info(
-                    "GET %s window=%s..%s page=%d buckets=%d rows=%d requests_so_far=%d",
-                    endpoint,
-                    start.isoformat(),
-                    end.isoformat(),
-                    n,
-                    len(page.bucket_starts),
-                    page.num_rows,
-                    self.stats.requests,
-                )
-                yield page
-                del page  # the consumer has it; do not hold it while the next page is fetched
-        finally:  # a request ahead that nobody asked for was still made: count it
-            for nbytes in ahead.close() if ahead is not None else ():
-                self.stats.record_attempt(endpoint, nbytes=nbytes, seconds=0.0, retry=False)
-
-    @staticmethod
-    def _days(start: date | datetime, end: date | datetime) -> tuple[date, date]:
-        s, e = as_day(start, "start"), as_day(end, "end")
-        if e < s:
-            raise ValueError(f"end {e} is before start {s}")
-        return s, e
-
-    def iter_usage(
-        self,
-        family: str,
-        start: date | datetime,
-        end: date | datetime,
-        *,
-        read_ahead: bool = False,
-    ) -> Iterator[ColumnPage]:
-        """Daily usage of one family for UTC days start <= day < end, one `ColumnPage`
-        per API page (31 days a page, one frozen query); columns `USAGE_RECORD_KEYS`.
-
-        `read_ahead`: request the next page as soon as this one's cursor is read, so it
-        downloads while this one is decoded and written (same requests, see
-        read_ahead.py)."""
-        if family not in USAGE_GROUP_BY:
-            raise ValueError(
-                f"unknown usage family {family!r}; expected one of {tuple(USAGE_GROUP_BY)}"
-            )
-        s, e = self._days(start, end)
-        if s == e:
-            return
-        endpoint = EP_USAGE.format(family=family)
-        params: Params = [("limit", str(self.usage_limit))]
-        params += [("group_by", g) for g in USAGE_GROUP_BY[family]]
-        yield from self._iter_buckets(endpoint, s, e, params, USAGE_KINDS[family], read_ahead)
-
-    def iter_costs(
-        self,
-        start: date | datetime,
-        end: date | datetime,
-        group_by: Sequence[str] = ("project_id", "line_item"),
-        *,
-        read_ahead: bool = False,
-    ) -> Iterator[ColumnPage]:
-        """Daily costs for UTC days start <= day < end, 180 days a page, one `ColumnPage`
-        per API page; columns `COST_RECORD_KEYS`.
-
-        With `api_key_id` in `group_by` it must be the only dimension, and days before
-        2025-12-06 are not requested (the API refuses them); see `iter_api_key_costs`.
-        `read_ahead` as in `iter_usage`.
-        """
-        dims = tuple(dict.fromkeys(group_by))
-        unknown = set(dims) - COSTS_GROUP_BY
-        if unknown:
-            raise ValueError(f"costs group_by {sorted(unknown)} not in {sorted(COSTS_GROUP_BY)}")
-        s, e = self._days(start, end)
-        if "api_key_id" in dims:
-            if len(dims) > 1:
-                raise ValueError("the Costs API accepts api_key_id only as the sole group_by")
-            s = max(s, API_KEY_COSTS_FIRST_DAY)
-        if s >= e:
-            return
-        params: Params = [("limit", str(self.costs_limit))]
-        params += [("group_by", g) for g in dims]
-        yield from self._iter_buckets(EP_COSTS, s, e, params, COSTS_KIND, read_ahead)
-
-    def iter_api_key_costs(
-        self, start: date | datetime, end: date | datetime, *, read_ahead: bool = False
-    ) -> Iterator[ColumnPage]:
-        """Daily costs by API key, only for days on or after 2025-12-06."""
-        return self.iter_costs(start, end, group_by=("api_key_id",), read_ahead=read_ahead)

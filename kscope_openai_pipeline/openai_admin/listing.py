@@ -156,8 +156,16 @@ class ListKind:
     read: ItemReader
 
 
-def parse_list_page(content: bytes | bytearray, endpoint: str, kind: ListKind) -> ListPage:
-    """Validate a `{"object":"list","data":[...],"last_id":..,"has_more":..}` page."""
+def parse_list_page(
+    content: bytes | bytearray,
+    endpoint: str,
+    kind: ListKind,
+    on_cursor: Callable[[str], None] | None = None,
+) -> ListPage:
+    """Validate a `{"object":"list","data":[...],"last_id":..,"has_more":..}` page.
+
+    `on_cursor(cursor)` is called once the page is read, when it says more follow (the
+    client requests the next page then, while the caller uses this one)."""
     envelope = decode(kind.decoder, json_body(content, endpoint), endpoint, whole=content)
     records: list[Record] = []
     ids: list[str] = []
@@ -174,6 +182,8 @@ def parse_list_page(content: bytes | bytearray, endpoint: str, kind: ListKind) -
         ids.append(item_id)
         records.append(record)
     cursor = envelope.last_id or (ids[-1] if ids else None)
+    if on_cursor is not None and envelope.has_more and cursor:
+        on_cursor(cursor)
     return ListPage(records=records, ids=ids, has_more=envelope.has_more, cursor=cursor)
 
 

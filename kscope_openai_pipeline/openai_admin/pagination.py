@@ -25,6 +25,12 @@ Params = list[tuple[str, str]]
 Fetch = Callable[[Params], T]
 
 
+def list_query(params: Params, limit: int, after: str | None) -> Params:
+    """The query of a list page: the params, the limit, then the cursor if not the first."""
+    query = [*params, ("limit", str(limit))]
+    return [*query, ("after", after)] if after is not None else query
+
+
 def iter_list_pages(
     fetch: Fetch[ListPage], endpoint: str, params: Params, *, limit: int = 100
 ) -> Iterator[ListPage]:
@@ -33,10 +39,7 @@ def iter_list_pages(
     seen_cursors: set[str] = set()
     seen_ids: set[str] = set()
     while True:
-        query = [*params, ("limit", str(limit))]
-        if after is not None:
-            query.append(("after", after))
-        page = fetch(query)
+        page = fetch(list_query(params, limit, after))
         repeated = seen_ids.intersection(page.ids)
         if repeated:
             raise AdminApiResponseError(

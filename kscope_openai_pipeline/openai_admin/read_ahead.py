@@ -12,12 +12,14 @@ still decoded, checked and retried by `AdminTransport.get` in the caller's threa
 order. So the requests, their order, their frozen cursors, each page's retries and waits,
 and each page's errors are those of the plain iteration, raised when that page is asked
 for. One exception, in a failure case only: when a page's rows break the contract after
-its envelope was read, the next page has already been requested; the page is retried as
-always, and if it keeps failing the request ahead was one more than the plain iteration
-makes. At most one request is ahead, so at most one body is arriving while the caller
-works on one page. When the iteration ends, early or on an error, the request in flight
-is let finish (an HTTP read cannot be cut cleanly), its body dropped and the worker
-thread joined: no thread outlives the iteration.
+its envelope was read, the next page has already been requested (it may reach the server
+before the page's retry); the page is retried as always, and if it keeps failing the
+request ahead was one more than the plain iteration makes.
+
+At most one request is ahead, so at most one body is arriving while the caller works on
+one page. When the iteration ends, early or on an error, the request in flight is let
+finish (an HTTP read cannot be cut cleanly), its body dropped and the worker thread
+joined: no thread outlives the iteration.
 """
 
 from __future__ import annotations

@@ -213,6 +213,11 @@ class AdminTransport:
             )
             self._sleep(delay)
 
+    def _close_read_ahead(self, endpoint: str, ahead: ReadAhead | None) -> None:
+        """Join the read-ahead worker; a request ahead nobody asked for was made: count it."""
+        for nbytes in ahead.close() if ahead is not None else ():
+            self.stats.record_attempt(endpoint, nbytes=nbytes, seconds=0.0, retry=False)
+
     def _taken_or_received(
         self, ahead: ReadAhead, path: str, params: Params
     ) -> tuple[httpx.Response, bytearray]:

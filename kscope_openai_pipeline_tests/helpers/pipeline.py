@@ -22,11 +22,8 @@ from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.defs.openai.daily import daily_assets
 from kscope_openai_pipeline.defs.openai.inventory import inventory_assets, organization
 from kscope_openai_pipeline.openai_admin import API_KEY_COSTS_FIRST_DAY, USAGE_METRICS
-from kscope_openai_pipeline.openai_admin.client import (
-    COSTS_PAGE_LIMIT,
-    LIST_PAGE_LIMIT,
-    USAGE_PAGE_LIMIT,
-)
+from kscope_openai_pipeline.openai_admin.bucket_reads import COSTS_PAGE_LIMIT, USAGE_PAGE_LIMIT
+from kscope_openai_pipeline.openai_admin.client import LIST_PAGE_LIMIT
 from kscope_openai_pipeline.sandbox import ground_truth as gt
 from kscope_openai_pipeline.sandbox.model import FAMILY_METRICS, USAGE_FAMILIES, SyntheticOrg
 from kscope_openai_pipeline.sandbox.server import Sandbox, ServedRequest

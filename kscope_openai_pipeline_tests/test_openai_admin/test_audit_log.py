@@ -4,6 +4,7 @@ actors flattened to columns, and "audit logging is off" told apart from a missin
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, date, datetime
 
 import pytest
@@ -38,6 +39,26 @@ def test_a_window_costs_one_request_per_100_events_of_every_type(make_client) ->
         assert len(requests) == len(pages)
         assert all(("limit", "100") in r.query for r in requests)
         assert not any(k.startswith("event_types") for r in requests for k, _ in r.query)
+
+
+def test_read_ahead_gives_the_same_pages_from_the_same_requests(make_client) -> None:
+    """With read-ahead each page's successor is requested as soon as the page is read:
+    the same queries (cursors included) in the same order, the same events."""
+    start, end = date(2026, 8, 1), date(2026, 10, 1)
+    seen = {}
+    for read_ahead in (False, True):
+        with Sandbox.start(seed=7, size="small") as sb:
+            c = make_client(sb)
+            pages = list(c.iter_audit_log_pages(start, end, read_ahead=read_ahead))
+            queries = [r.query for r in sb.requests if r.path == "/organization/audit_logs"]
+            seen[read_ahead] = (pages, queries, c.stats.requests)
+    assert seen[True] == seen[False]
+    pages, queries, requests = seen[True]
+    assert len(pages) == len(queries) == requests == 4
+    assert [len(p) for p in pages] == [100, 100, 100, 53]
+    cursors = [dict(q).get("after") for q in queries]
+    assert cursors == [None] + [p[-1]["audit_log_id"] for p in pages[:-1]]
+    assert not [t for t in threading.enumerate() if t.name.startswith("openai-admin-read-ahead")]
 
 
 def test_actors_become_columns(make_client) -> None:

@@ -188,7 +188,10 @@ def test_rows_that_break_the_contract_once_cost_no_extra_request() -> None:
     script = Script({None: [_bad_rows(None)]})
     with running(script) as (srv, client, ft):
         assert [p.num_rows for p in _pages(client, read_ahead=True)] == [2, 1, 2]
-    assert [dict(q).get("page") for q in _requests(srv)] == [None, "c2", None, "c3"]
+    # page 2's request ahead and page 1's retry are sent by two threads: either may be first
+    asked = [dict(q).get("page") for q in _requests(srv)]
+    assert asked[0] is None and asked[-1] == "c3"
+    assert sorted(map(str, asked[1:3])) == ["None", "c2"]
     assert ft.sleeps == [0.5]
     assert (client.stats.requests, client.stats.retries) == (4, 1)
     assert _threads() == []
@@ -203,7 +206,9 @@ def test_rows_that_keep_breaking_the_contract_cost_one_request_ahead() -> None:
             list(_pages(client, read_ahead=True))
         assert caught.value.field == "data[0].results[0].amount.value"
         assert caught.value.value == "lots"
-    assert [dict(q).get("page") for q in _requests(srv)] == [None, "c2", None, None]
+    asked = [dict(q).get("page") for q in _requests(srv)]
+    assert asked.count(None) == 3 and asked.count("c2") == 1 and len(asked) == 4
+    assert asked[0] is None  # page 2 is only asked once page 1's cursor was read
     assert client.stats.as_dict()["requests"] == 4  # the request ahead was made: counted
     assert _threads() == []
 

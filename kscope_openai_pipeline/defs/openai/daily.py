@@ -48,8 +48,9 @@ from kscope_openai_pipeline.warehouse import history
 Pages = Iterator[tuple[str, ColumnPage]]
 
 
-#: Each page's successor is requested while the page is written (the client's read-ahead):
-#: the same requests in the same order, the download overlapping the write.
+#: Each page's successor is requested as soon as the page's cursor is read (the client's
+#: read-ahead): the same requests in the same order, the download overlapping the decoding
+#: and the write.
 READ_AHEAD = True
 
 
@@ -76,8 +77,9 @@ def api_key_cost_pages(client: AdminClient, start: date, end: date) -> Pages:
 
 def audit_log_pages(client: AdminClient, start: date, end: date) -> Pages:
     """Every event of [start, end), all types, 100 a page (one request per 100 events)."""
-    for records in client.iter_audit_log_pages(start, end):
-        yield "/organization/audit_logs", _as_columns(records)
+    with closing(client.iter_audit_log_pages(start, end, read_ahead=READ_AHEAD)) as pages:
+        for records in pages:
+            yield "/organization/audit_logs", _as_columns(records)
 
 
 def _as_columns(records: list[dict[str, Any]]) -> ColumnPage:
