@@ -10,8 +10,8 @@ body read to its end and discarded. Nothing is decoded, so its wall time is what
 wire and the server cost: the floor no crawler of these pages can beat.
 
 `fetch` reads exactly what the 365-day backfill reads (ten usage families, costs by
-project x line item, costs by API key) the way the assets do, page by page with the
-client's read-ahead, and drops each page at once: decoding without storing. fetch /
+project x line item, costs by API key, the audit log) the way the assets do, page by page
+with the client's read-ahead, and drops each page at once: decoding without storing. fetch /
 floor is what decoding adds to the wire; backfill / floor what decoding, validation,
 writing and orchestration add.
 
@@ -55,7 +55,7 @@ def _pages(
         start, end, group_by=("project_id", "line_item"), read_ahead=read_ahead
     )
     yield from client.iter_api_key_costs(start, end, read_ahead=read_ahead)
-    yield from client.iter_audit_log_pages(start, end)
+    yield from client.iter_audit_log_pages(start, end, read_ahead=read_ahead)
 
 
 def _drain(
