@@ -356,7 +356,10 @@ def _daily_asset(spec: DailyTable) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         org = openai_admin.organization(context)
         start, end = window_days(context.partition_time_window)
-        with duckdb.get_connection() as conn:
+        # The cap holds for the checks and metadata too: they scan the range just written,
+        # and uncapped DuckDB keeps the pages it read cached (a year of usage: ~170 MiB).
+        memory_cap = settings.write_memory_limit()
+        with duckdb.get_connection() as conn, warehouse.memory_limit(conn, memory_cap):
             warehouse.ensure_schema(conn)
             earliest = earliest_key_day(conn, org)
             first = fetch_start(spec, start, end, earliest)
@@ -375,15 +378,11 @@ def _daily_asset(spec: DailyTable) -> dg.AssetsDefinition:
                     table,
                 )
             feed = PageFeed(spec, org)
-            memory_cap = settings.write_memory_limit()
             switched_off: Exception | None = None
             off: tuple[type[Exception], ...] = (spec.switched_off,) if spec.switched_off else ()
             with permanent_failures_are_final(), openai_admin.client(context.log) as client:
                 try:
-                    with (
-                        warehouse.memory_limit(conn, memory_cap),
-                        warehouse.transaction(conn),
-                    ):
+                    with warehouse.transaction(conn):
                         rows = feed.write(conn, client, start, first, end)
                         if spec.after_write is not None:
                             spec.after_write(conn, org)
