@@ -19,7 +19,8 @@ ADMIN_KEY_ENV = "OPENAI_ADMIN_KEY"
 
 OPENAI_BASE_URL_DEFAULT = "https://api.openai.com/v1"
 DUCKDB_PATH_DEFAULT = "data/kscope.duckdb"
-#: DuckDB's buffer pool cap while a daily asset writes its range (see `write_memory_limit`).
+#: DuckDB's buffer pool cap while a daily asset writes and checks its range (see
+#: `write_memory_limit`).
 WRITE_MEMORY_LIMIT_DEFAULT = "256MB"
 FIRST_DAY_DEFAULT = "2025-01-01"
 RESTATEMENT_DAYS_DEFAULT = 3
@@ -77,9 +78,9 @@ def duckdb_path() -> str:
 
 
 def write_memory_limit() -> str | None:
-    """DuckDB's `memory_limit` while a daily asset writes its range ('256MB', '1GB', ...):
-    the uncommitted rows above it go to disk, so a year's backfill does not hold them all
-    in memory. None (an empty value or `default`): DuckDB's own limit, 80% of RAM."""
+    """DuckDB's `memory_limit` while a daily asset writes and checks its range ('256MB',
+    '1GB', ...): the uncommitted rows above it go to disk, so a year's backfill does not hold
+    them all in memory. None (an empty value or `default`): DuckDB's own limit, 80% of RAM."""
     value = _get("KSCOPE_WRITE_MEMORY_LIMIT", WRITE_MEMORY_LIMIT_DEFAULT).strip()
     return None if value.lower() in ("", "default") else value
 
