@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import duckdb
+import pyarrow as arrow
 
 from kscope_openai_pipeline import warehouse
 from kscope_openai_pipeline.alerts import sqlfiles
@@ -65,14 +66,7 @@ def merge(
             "first_seen_date DATE, details JSON)"
         )
         if findings:
-            conn.executemany(
-                "INSERT INTO alert_findings VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (f.organization_id, f.alert_id, f.kind, f.subject, f.severity,
-                     f.first_seen_date, f.details)
-                    for f in findings
-                ],  # fmt: skip
-            )
+            _stage(conn, findings)
         n_dup = conn.execute(
             "SELECT COUNT(*) - COUNT(DISTINCT (organization_id, alert_id)) FROM alert_findings"
         ).fetchone()[0]  # type: ignore[index]
@@ -95,6 +89,36 @@ def merge(
             [[k.name for k in decided]],
         ).fetchone()  # type: ignore[misc]
     return MergeResult(new=new, reopened=reopened, resolved=resolved, open=int(still_open))
+
+
+def _stage(conn: duckdb.DuckDBPyConnection, findings: Sequence[Finding]) -> None:
+    """Insert the findings into the TEMP table alert_findings as one Arrow table.
+
+    Why not `executemany`: DuckDB runs it as one INSERT per row, a few milliseconds each;
+    a large organization has hundreds of findings every day (~1.5 s). The columns are typed
+    like the TEMP table, so DuckDB casts exactly what the row-by-row INSERT cast.
+    """
+    days = [
+        f.first_seen_date.date() if isinstance(f.first_seen_date, dt.datetime)
+        else f.first_seen_date
+        for f in findings
+    ]  # fmt: skip
+    rows = arrow.table(
+        {
+            "organization_id": arrow.array([f.organization_id for f in findings], arrow.string()),
+            "alert_id": arrow.array([f.alert_id for f in findings], arrow.string()),
+            "kind": arrow.array([f.kind for f in findings], arrow.string()),
+            "subject": arrow.array([f.subject for f in findings], arrow.string()),
+            "severity": arrow.array([f.severity for f in findings], arrow.string()),
+            "first_seen_date": arrow.array(days, arrow.date32()),
+            "details": arrow.array([f.details for f in findings], arrow.string()),
+        }
+    )
+    conn.register("alert_findings_rows", rows)
+    try:
+        conn.execute("INSERT INTO alert_findings BY NAME SELECT * FROM alert_findings_rows")
+    finally:
+        conn.unregister("alert_findings_rows")
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from .errors import (
 )
 from .organization import HEADER, OrganizationEvidence
 from .secret import BearerAuth, Secret, register_for_log_redaction, unregister_for_log_redaction
+from .tls import ssl_context
 from .window import utc_midnight
 
 OK = "ok"
@@ -172,6 +173,7 @@ class _Prober:
             headers={"Accept": "application/json", "User-Agent": "kscope-openai-pipeline"},
             follow_redirects=False,
             transport=transport,
+            verify=ssl_context(),
         )
 
     def get(

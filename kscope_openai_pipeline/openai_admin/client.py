@@ -45,6 +45,13 @@ EP_AUDIT_LOGS = "/organization/audit_logs"
 
 ProjectRef = str | Mapping[str, Any]
 
+#: Where the per-project fan-out's page lines go (DEBUG). Why not the client's logger: in a
+#: Dagster run that logger is the step's log, which stores every line as an event, and
+#: hundreds of project pages a listing, logged from the pool's threads that queue on the
+#: handler's lock, cost more than the requests themselves. The fan-out logs one summary
+#: line through the client's logger instead; retries and refusals still go there.
+PAGE_LOG = logging.getLogger(f"{__name__}.pages")
+
 
 class AdminClient(BucketReads):
     """Read-only client for the OpenAI Admin API (or the sandbox that mimics it).
@@ -119,6 +126,7 @@ class AdminClient(BucketReads):
         kind: ListKind,
         what: str = "",
         read_ahead: bool = False,
+        log_page: Callable[..., None] | None = None,
     ) -> Iterator[ListPage]:
         ahead = ReadAhead(self._receive) if read_ahead else None
 
@@ -133,11 +141,12 @@ class AdminClient(BucketReads):
 
             return self.get(endpoint, path, query, parse, ahead)
 
+        log_page = log_page or self.log.info
         pages = iter_list_pages(fetch, endpoint, params, limit=self.list_limit)
         try:
             for n, page in enumerate(pages, start=1):
                 self.stats.record_page(endpoint, len(page.records))
-                self.log.info(
+                log_page(
                     "GET %s%s page=%d rows=%d requests_so_far=%d",
                     endpoint,
                     what,
@@ -249,36 +258,57 @@ class AdminClient(BucketReads):
     ) -> list[dict[str, Any]]:
         refs = self._project_refs(project_ids)
 
-        def one(pid: str, archived: bool) -> list[dict[str, Any]]:
+        def one(pid: str, archived: bool) -> tuple[list[dict[str, Any]], int]:
+            """(the project's records, pages read); ([], 0) when skipped."""
             if archived and skip_known_archived:
                 reason = "archived project (the API rejects this listing with 400); not requested"
                 self.stats.record_skip(endpoint, pid, reason)
-                self.log.info("GET %s project=%s skipped: %s", endpoint, pid, reason)
-                return []
+                PAGE_LOG.debug("GET %s project=%s skipped: %s", endpoint, pid, reason)
+                return [], 0
             path = endpoint.format(project_id=pid)
+            records: list[dict[str, Any]] = []
+            pages = 0
             try:
-                return self._list_all(endpoint, path, params, kind_of(pid), what=f" project={pid}")
+                for page in self._iter_list_pages(
+                    endpoint, path, params, kind_of(pid), f" project={pid}", PAGE_LOG.debug
+                ):
+                    records.extend(page.records)
+                    pages += 1
             except AdminApiBadRequest as exc:
                 if "archiv" not in (exc.api_message or "").lower():
                     raise
                 reason = f"rejected with 400 as archived: {exc.api_message}"
                 self.stats.record_skip(endpoint, pid, reason)
                 self.log.warning("GET %s project=%s skipped: %s", endpoint, pid, reason)
-                return []
+                return [], 0
+            return records, pages
 
         if not refs:
             return []
         workers = min(self.max_concurrency, len(refs))
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="openai-admin")
-        futures: list[Future[list[dict[str, Any]]]] = [
+        futures: list[Future[tuple[list[dict[str, Any]], int]]] = [
             pool.submit(one, pid, archived) for pid, archived in refs
         ]
         rows: list[dict[str, Any]] = []
+        listed = pages = 0
         try:
             for future in futures:
-                rows.extend(future.result())
+                records, n = future.result()
+                rows.extend(records)
+                listed += n > 0
+                pages += n
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        self.log.info(
+            "GET %s: %d of %d projects listed, pages=%d rows=%d requests_so_far=%d",
+            endpoint,
+            listed,
+            len(refs),
+            pages,
+            len(rows),
+            self.stats.requests,
+        )
         return rows
 
     def list_project_api_keys(self, project_ids: Iterable[ProjectRef]) -> list[dict[str, Any]]:

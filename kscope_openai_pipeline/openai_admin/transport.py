@@ -26,6 +26,7 @@ from .read_ahead import ReadAhead
 from .retry import RetryPolicy, is_retryable_status, server_delay
 from .secret import BearerAuth, Secret, register_for_log_redaction, unregister_for_log_redaction
 from .stats import RequestStats
+from .tls import ssl_context
 
 T = TypeVar("T")
 
@@ -72,6 +73,7 @@ class AdminTransport:
             ),
             headers={"Accept": "application/json", "User-Agent": "kscope-openai-pipeline"},
             follow_redirects=False,
+            verify=ssl_context(),
         )
 
     # ------------------------------------------------------------------ lifecycle

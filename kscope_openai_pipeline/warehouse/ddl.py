@@ -41,8 +41,11 @@ def ddl_files(extra_ddl: Iterable[str | Path] = ()) -> list[Path]:
         else:
             raise FileNotFoundError(f"DDL file or folder not found: {path}")
     unique: list[Path] = []
+    seen: set[Path] = set()
     for f in files:
-        if f.resolve() not in {u.resolve() for u in unique}:
+        resolved = f.resolve()
+        if resolved not in seen:
+            seen.add(resolved)
             unique.append(f)
     return unique
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 
 from kscope_openai_pipeline.openai_admin import USAGE_FAMILIES, USAGE_GROUP_BY, USAGE_RECORD_KEYS
+from kscope_openai_pipeline.openai_admin.client import PAGE_LOG
 from kscope_openai_pipeline.sandbox.server import Sandbox
 from kscope_openai_pipeline_tests.helpers.handmade_org import (
     ARCHIVED,
@@ -374,3 +375,30 @@ def test_one_info_line_per_page_and_stats_shape(sandbox, make_client, caplog):
     assert stats["bytes"] > 10_000 and stats["skipped"] == []
     assert sorted(stats["endpoints"]) == ["/organization/usage/embeddings", "/organization/users"]
     assert stats["endpoints"]["/organization/users"]["requests"] == 2
+
+
+def test_per_project_listings_log_one_summary_and_pages_at_debug(sandbox, make_client, caplog):
+    """The fan-out's page lines go to PAGE_LOG at DEBUG (in a run they would be hundreds of
+    stored events); the client's logger gets one line per listing."""
+    c = make_client(sandbox)
+    c.list_projects()
+    with caplog.at_level(logging.DEBUG, logger="kscope_openai_pipeline.openai_admin"):
+        keys = c.list_project_api_keys([*HAND_PLACED, *KEYS_PER_PROJECT, ARCHIVED])
+        c.list_project_users([*KEYS_PER_PROJECT, ARCHIVED])
+    info = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert info == [
+        "GET /organization/projects/{project_id}/api_keys: 7 of 7 projects listed, "
+        f"pages=8 rows={len(keys)} requests_so_far=9",
+        "GET /organization/projects/{project_id}/users: 4 of 5 projects listed, "
+        "pages=4 rows=3 requests_so_far=13",
+    ]
+    pages = [r for r in caplog.records if r.name == PAGE_LOG.name]
+    assert all(r.levelno == logging.DEBUG for r in pages)
+    assert sum("/api_keys project=" in r.getMessage() for r in pages) == 8
+    assert [r.getMessage() for r in pages if "skipped" in r.getMessage()] == [
+        f"GET /organization/projects/{{project_id}}/users project={ARCHIVED} skipped: archived "
+        "project (the API rejects this listing with 400); not requested"
+    ]
+    assert "GET /organization/projects/{project_id}/api_keys project=proj_101 page=2 rows=1 " in (
+        "\n".join(r.getMessage() for r in pages) + " "
+    )

@@ -412,3 +412,26 @@ def test_ensure_schema_joins_an_open_transaction(tmp_path: Path) -> None:
         ensure_schema(conn)
         replace_table(conn, "openai.users", frame(so.Users, [user_row("user-1")]))
     assert [r[1] for r in snapshot(conn, "openai.users")] == ["user-1"]
+
+
+def test_duplicate_grain_counts_keys_nulls_as_one_and_only_where_asked(
+    conn: duckdb.DuckDBPyConnection,
+) -> None:
+    """The hash pass finds the repeated grains; the exact pass counts and names them."""
+    conn.execute("CREATE TABLE kscope.grain_probe (organization_id VARCHAR, d DATE, k VARCHAR)")
+    rows = [
+        ("org-a", day(1), None), ("org-a", day(1), None), ("org-a", day(1), "x"),
+        ("org-a", day(2), "x"), ("org-a", day(2), "x"), ("org-a", day(2), "x"),
+        ("org-b", day(1), None), ("org-b", day(2), "x"),
+    ]  # fmt: skip
+    conn.executemany("INSERT INTO kscope.grain_probe VALUES (?, ?, ?)", rows)
+    n, examples = duplicate_grain(
+        conn, "kscope.grain_probe", ["d", "k"], "organization_id = ?", ["org-a"]
+    )
+    assert (n, sorted(examples, key=str)) == (2, [(day(1), None), (day(2), "x")])
+    assert duplicate_grain(
+        conn, "kscope.grain_probe", ["d", "k"], "organization_id = ?", ["org-b"]
+    ) == (0, [])
+    whole = duplicate_grain(conn, "kscope.grain_probe", ["organization_id", "d", "k"], limit=1)
+    assert whole[0] == 2 and len(whole[1]) == 1
+    assert duplicate_grain(conn, "kscope.grain_probe", ["d", "k"])[0] == 2

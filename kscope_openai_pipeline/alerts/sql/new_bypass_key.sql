@@ -11,8 +11,12 @@
 --   a new bypass key on the day after.
 -- - details: the latest row's owner and project, who created the key and when (the audit
 --   log, when stored), that first day, its token status now, the days and spend since.
+-- Speed (a year of a large organization's ledger is ~550k rows): the ledger is read where
+-- it is used rather than stored once for its three readers (NOT MATERIALIZED), and each
+-- key's latest row is taken with arg_max in a hash aggregate instead of a window that
+-- sorts every row with all its columns.
 WITH
-ledger AS (
+ledger AS NOT MATERIALIZED (
     SELECT
         *
     FROM sightlines.gateway_bypass_daily
@@ -20,12 +24,11 @@ ledger AS (
 ),
 latest AS (
     SELECT
-        *
-    FROM ledger
-    QUALIFY ROW_NUMBER() OVER (
-        PARTITION BY organization_id, api_key_id
-        ORDER BY usage_date DESC
-    ) = 1
+        unnest(arg_max(l, l.usage_date))
+    FROM ledger AS l
+    GROUP BY
+        l.organization_id,
+        l.api_key_id
 ),
 last_registered AS (
     SELECT

@@ -27,6 +27,9 @@ WRITERS = ("replace_table", "replace_window_streaming")
 def test_each_asset_holds_the_only_connection_and_the_run_releases_the_file(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """While an asset writes, the file's connections are its own and the run's (the
+    resource keeps the attachment from the first step to the end of the run): no asset
+    leaves one behind, and after the run nothing holds the file."""
     path = pipeline.db_path.resolve()
     open_when_writing: list[tuple[str, int]] = []
     for name in WRITERS:
@@ -42,7 +45,7 @@ def test_each_asset_holds_the_only_connection_and_the_run_releases_the_file(
 
     assert result.success
     assert sorted(open_when_writing) == sorted(
-        (asset.metadata_by_key[key]["dagster/table_name"], 1)
+        (asset.metadata_by_key[key]["dagster/table_name"], 2)
         for asset in [*INVENTORY, *DAILY]
         for key in asset.keys
         if not key.path[-1].endswith("_history")  # merged in the snapshot's transaction
