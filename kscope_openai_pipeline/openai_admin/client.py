@@ -125,6 +125,7 @@ class AdminClient(BucketReads):
         params: Params,
         kind: ListKind,
         what: str = "",
+        *,
         read_ahead: bool = False,
         log_page: Callable[..., None] | None = None,
     ) -> Iterator[ListPage]:
@@ -270,7 +271,7 @@ class AdminClient(BucketReads):
             pages = 0
             try:
                 for page in self._iter_list_pages(
-                    endpoint, path, params, kind_of(pid), f" project={pid}", PAGE_LOG.debug
+                    endpoint, path, params, kind_of(pid), f" project={pid}", log_page=PAGE_LOG.debug
                 ):
                     records.extend(page.records)
                     pages += 1
