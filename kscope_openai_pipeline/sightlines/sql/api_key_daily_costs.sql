@@ -20,6 +20,14 @@
 --      (fewer nanos than keys) goes to the key with the largest remainder (ties: the
 --      greatest api_key_id), so the parts sum to the cost exactly. Traffic without a key
 --      (api_key_id NULL) takes its share too, which is then left out (it belongs to no key).
+--
+-- Why this shape (speed at 10M usage rows, the same numbers):
+-- - allocation_usage is NOT MATERIALIZED: read twice, it is cheaper to scan openai.usage
+--   twice than to buffer its 10M rows (and the buffered copy loses the column statistics
+--   that let DuckDB hash short strings as integers).
+-- - each (day, project, model) to allocate gets a number, model_day_id; the raw usage rows
+--   are joined to it once, so the per-key sums, the join back to the cost and the residue
+--   are keyed by one BIGINT instead of four text columns.
 WITH
 covered_days AS (
     SELECT DISTINCT
@@ -39,27 +47,21 @@ billed_key_days AS (
         AND api_key_id IS NOT NULL
     GROUP BY ALL
 ),
-allocation_usage AS (
-    SELECT
-        u.*
-    FROM openai.usage AS u
-    WHERE u.usage_date BETWEEN CAST($start_date AS DATE) AND CAST($end_date AS DATE)
-),
-uncovered_key_model_usage AS (
+allocation_usage AS NOT MATERIALIZED (
     SELECT
         u.organization_id,
         u.usage_date AS cost_date,
         u.project_id,
         u.model,
         u.api_key_id,
-        SUM(u.input_tokens + u.output_tokens) AS tokens,
-        SUM(u.num_model_requests) AS requests
-    FROM allocation_usage AS u
+        u.input_tokens + u.output_tokens AS tokens,
+        u.num_model_requests AS requests
+    FROM openai.usage AS u
     ANTI JOIN covered_days AS c
         ON c.organization_id = u.organization_id
         AND c.cost_date = u.usage_date
-    WHERE u.model IS NOT NULL
-    GROUP BY ALL
+    WHERE u.usage_date BETWEEN CAST($start_date AS DATE) AND CAST($end_date AS DATE)
+        AND u.model IS NOT NULL
 ),
 project_model_usage AS (
     SELECT
@@ -69,7 +71,7 @@ project_model_usage AS (
         model,
         SUM(tokens) AS tokens,
         SUM(requests) AS requests
-    FROM uncovered_key_model_usage
+    FROM allocation_usage
     GROUP BY ALL
 ),
 uncovered_model_costs AS (
@@ -88,7 +90,9 @@ uncovered_model_costs AS (
     GROUP BY ALL
 ),
 allocated_model_costs AS (
+    -- one row per (day, project, model) to allocate, numbered for the joins below
     SELECT
+        row_number() OVER () AS model_day_id,
         t.organization_id,
         t.cost_date,
         t.project_id,
@@ -104,30 +108,37 @@ allocated_model_costs AS (
         AND m.model = t.model
     WHERE t.tokens > 0 OR t.requests > 0
 ),
+uncovered_key_model_usage AS (
+    -- a key's weight in its (day, project, model): the sum over its usage rows (batch,
+    -- service tier, ...) before any rounding, as the rules require
+    SELECT
+        m.model_day_id,
+        u.api_key_id,
+        SUM(CASE WHEN m.by_tokens THEN u.tokens ELSE u.requests END) AS weight
+    FROM allocation_usage AS u
+    JOIN allocated_model_costs AS m
+        ON m.organization_id = u.organization_id
+        AND m.cost_date = u.cost_date
+        AND m.project_id IS NOT DISTINCT FROM u.project_id
+        AND m.model = u.model
+    GROUP BY ALL
+),
 allocation_estimates AS (
     -- the quotient estimated in DOUBLE (fast), corrected exactly below
     SELECT
-        k.organization_id,
-        k.cost_date,
-        k.project_id,
-        k.model,
+        m.organization_id,
+        m.cost_date,
+        m.model_day_id,
         k.api_key_id,
         m.total_weight,
         m.cost_nanos,
-        m.cost_nanos * CASE WHEN m.by_tokens THEN k.tokens ELSE k.requests END AS numerator,
+        m.cost_nanos * k.weight AS numerator,
         CAST(
-            floor(
-                CAST(m.cost_nanos AS DOUBLE)
-                * CASE WHEN m.by_tokens THEN k.tokens ELSE k.requests END
-                / m.total_weight
-            ) AS HUGEINT
+            floor(CAST(m.cost_nanos AS DOUBLE) * k.weight / m.total_weight) AS HUGEINT
         ) AS estimate
     FROM uncovered_key_model_usage AS k
     JOIN allocated_model_costs AS m
-        ON m.organization_id = k.organization_id
-        AND m.cost_date = k.cost_date
-        AND m.project_id IS NOT DISTINCT FROM k.project_id
-        AND m.model = k.model
+        ON m.model_day_id = k.model_day_id
 ),
 allocation_shares AS (
     -- base_nanos = floor(numerator / total_weight), exactly
@@ -144,17 +155,16 @@ allocation_shares AS (
 ),
 allocation_residues AS (
     SELECT
-        organization_id,
-        cost_date,
-        project_id,
-        model,
+        model_day_id,
+        ANY_VALUE(organization_id) AS organization_id,
+        ANY_VALUE(cost_date) AS cost_date,
         ANY_VALUE(cost_nanos) - SUM(base_nanos) AS residue_nanos,
         ARG_MAX(
             api_key_id,
             struct_pack(r := numerator - base_nanos * total_weight, k := coalesce(api_key_id, ''))
         ) AS residue_api_key_id
     FROM allocation_shares
-    GROUP BY ALL
+    GROUP BY model_day_id
 ),
 allocated_parts AS (
     SELECT

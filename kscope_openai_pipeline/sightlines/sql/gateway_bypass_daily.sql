@@ -40,15 +40,16 @@ key_day_usage AS (
     GROUP BY ALL
 ),
 key_day_costs AS (
+    -- key_daily_costs holds one row per (organization, day, key) already (a day is either
+    -- billed per key or allocated, never both), so no second GROUP BY over its rows
     SELECT
         organization_id,
         cost_date AS usage_date,
         api_key_id,
-        SUM(cost_usd) AS cost_usd,
-        MIN(cost_basis) AS cost_basis
+        cost_usd,
+        cost_basis
     FROM key_daily_costs
     WHERE cost_date BETWEEN CAST($start_date AS DATE) AND CAST($end_date AS DATE)
-    GROUP BY ALL
 ),
 day_bases AS (
     SELECT DISTINCT
