@@ -13,7 +13,6 @@ from datetime import date, datetime
 
 from .buckets import ColumnPage, ResultKind, parse_bucket_page
 from .pagination import Params, bucket_query, iter_bucket_pages
-from .read_ahead import ReadAhead
 from .transport import AdminTransport
 from .usage import COSTS_KIND, USAGE_GROUP_BY, USAGE_KINDS
 from .window import Window, as_day, utc_midnight
@@ -50,17 +49,14 @@ class BucketReads(AdminTransport):
             ("bucket_width", "1d"),
             *params,
         ]
-        ahead = ReadAhead(self._receive) if read_ahead else None
+        ahead, on_cursor = self._read_ahead(
+            read_ahead, endpoint, lambda cursor: bucket_query(frozen, cursor)
+        )
 
-        def request_next(cursor: str) -> None:
-            assert ahead is not None
-            ahead.request(endpoint, bucket_query(frozen, cursor))
+        def parse(body: bytearray) -> ColumnPage:
+            return parse_bucket_page(body, endpoint, window, kind, on_cursor)
 
         def fetch(query: Params) -> ColumnPage:
-            def parse(body: bytearray) -> ColumnPage:
-                on_cursor = request_next if ahead is not None else None
-                return parse_bucket_page(body, endpoint, window, kind, on_cursor)
-
             return self.get(endpoint, endpoint, query, parse, ahead)
 
         try:

@@ -26,7 +26,6 @@ from .bucket_reads import COSTS_PAGE_LIMIT, USAGE_PAGE_LIMIT, BucketReads
 from .errors import AdminApiBadRequest
 from .listing import ListKind, ListPage, parse_list_page
 from .pagination import Params, iter_list_pages, list_query
-from .read_ahead import ReadAhead
 from .retry import RetryPolicy
 from .secret import Secret
 from .window import Window, as_unix
@@ -129,17 +128,14 @@ class AdminClient(BucketReads):
         read_ahead: bool = False,
         log_page: Callable[..., None] | None = None,
     ) -> Iterator[ListPage]:
-        ahead = ReadAhead(self._receive) if read_ahead else None
+        ahead, on_cursor = self._read_ahead(
+            read_ahead, path, lambda cursor: list_query(params, self.list_limit, cursor)
+        )
 
-        def request_next(cursor: str) -> None:
-            assert ahead is not None
-            ahead.request(path, list_query(params, self.list_limit, cursor))
+        def parse(body: bytearray) -> ListPage:
+            return parse_list_page(body, endpoint, kind, on_cursor)
 
         def fetch(query: Params) -> ListPage:
-            def parse(body: bytearray) -> ListPage:
-                on_cursor = request_next if ahead is not None else None
-                return parse_list_page(body, endpoint, kind, on_cursor)
-
             return self.get(endpoint, path, query, parse, ahead)
 
         log_page = log_page or self.log.info

@@ -215,6 +215,20 @@ class AdminTransport:
             )
             self._sleep(delay)
 
+    def _read_ahead(
+        self, enabled: bool, path: str, next_query: Callable[[str], Params]
+    ) -> tuple[ReadAhead | None, Callable[[str], None] | None]:
+        """A pagination's read-ahead and the `on_cursor` hook its parser calls with the next
+        page's cursor (both None when not reading ahead); close it with `_close_read_ahead`."""
+        if not enabled:
+            return None, None
+        ahead = ReadAhead(self._receive)
+
+        def request_next(cursor: str) -> None:
+            ahead.request(path, next_query(cursor))
+
+        return ahead, request_next
+
     def _close_read_ahead(self, endpoint: str, ahead: ReadAhead | None) -> None:
         """Join the read-ahead worker; a request ahead nobody asked for was made: count it."""
         for nbytes in ahead.close() if ahead is not None else ():
