@@ -114,11 +114,10 @@ def _stage(conn: duckdb.DuckDBPyConnection, findings: Sequence[Finding]) -> None
             "details": arrow.array([f.details for f in findings], arrow.string()),
         }
     )
-    conn.register("alert_findings_rows", rows)
-    try:
-        conn.execute("INSERT INTO alert_findings BY NAME SELECT * FROM alert_findings_rows")
-    finally:
-        conn.unregister("alert_findings_rows")
+    conn.from_arrow(rows).query(
+        "alert_findings_rows",
+        "INSERT INTO alert_findings BY NAME SELECT * FROM alert_findings_rows",
+    )
 
 
 @dataclass(frozen=True)

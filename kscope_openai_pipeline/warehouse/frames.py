@@ -132,11 +132,12 @@ def _insert(
         for c, t in columns
     )
     column_list = ", ".join(f'"{c}"' for c, _ in columns)
-    conn.register(view, arrow)
-    try:
-        conn.execute(f"INSERT INTO {table} ({column_list}) SELECT {select} FROM {view}")
-    finally:
-        conn.unregister(view)
+    # Through a relation, not `conn.register`: DuckDB keeps a registered table alive until
+    # the transaction commits, even once unregistered, so a year written in one
+    # transaction held every page's Arrow buffers to the end (~270 MiB for a year of usage).
+    conn.from_arrow(arrow).query(
+        view, f"INSERT INTO {table} ({column_list}) SELECT {select} FROM {view}"
+    )
     return arrow.num_rows
 
 

@@ -23,6 +23,7 @@ import pandera.pandas as pa
 import pyarrow as arrow
 
 from kscope_openai_pipeline.schemas.base import grain as model_grain
+from kscope_openai_pipeline.warehouse.arrow_memory import release_arrow_memory
 from kscope_openai_pipeline.warehouse.arrow_validation import (
     organization_problem,
     validate_table,
@@ -356,6 +357,7 @@ def replace_window_streaming(
                 )
                 rows = insert_frame(conn, table, prepared)
             checked = prepared = batch = None  # not held while the iterator fetches the next
+            release_arrow_memory()
             total += rows
             if on_batch is not None:
                 on_batch(index, rows)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow
 import pytest
 
 from kscope_openai_pipeline.schemas import openai as so
@@ -20,6 +22,7 @@ from kscope_openai_pipeline.warehouse import (
     replace_table,
     replace_window,
     replace_window_streaming,
+    to_arrow,
     transaction,
 )
 
@@ -326,6 +329,39 @@ def test_streaming_inserts_every_batch_in_one_transaction(
     assert _usage_days(conn) == [(day(1), 2, 2)] + [(day(d), 2, 2 * d) for d in range(2, 6)] + [
         (day(d), 2, 2) for d in range(6, 11)
     ]
+
+
+def test_streaming_holds_no_inserted_arrow_batch_until_commit(
+    conn: duckdb.DuckDBPyConnection,
+) -> None:
+    """A year is one transaction: each Arrow batch must be let go once inserted, not at
+    COMMIT (DuckDB keeps a table registered on a connection alive until the commit, which
+    held a year of usage pages, ~270 MiB). References are counted, not bytes: pandera's
+    Arrow checks keep small caches of their own."""
+    made: list[pyarrow.Table] = []
+
+    def batches() -> Iterator[pyarrow.Table]:
+        for d in range(1, 6):
+            rows = [usage_row(day(d), model=f"m{i}", input_tokens=i) for i in range(1_000)]
+            made.append(to_arrow(conn, "openai.usage", usage_frame(rows))[0])
+            yield made[-1]
+
+    # once the next batch is in, the one before is held by `made` and getrefcount's argument
+    # only (the current one is also in the loop's `enumerate` tuple)
+    refs: list[int] = []
+    n = replace_window_streaming(
+        conn,
+        "openai.usage",
+        batches(),
+        "usage_date",
+        day(1),
+        day(6),
+        model=so.Usage,
+        on_batch=lambda i, rows: refs.extend([sys.getrefcount(made[i - 1])] if i else []),
+    )
+    assert n == 5_000
+    assert refs == [2, 2, 2, 2]
+    assert _usage_days(conn) == [(day(d), 1_000, 499_500) for d in range(1, 6)]
 
 
 @pytest.mark.parametrize("fail_on", [0, 3])
