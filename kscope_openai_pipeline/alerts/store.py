@@ -114,7 +114,9 @@ def _stage(conn: duckdb.DuckDBPyConnection, findings: Sequence[Finding]) -> None
             "details": arrow.array([f.details for f in findings], arrow.string()),
         }
     )
-    conn.from_arrow(rows).query(
+    warehouse.execute_over_arrow(
+        conn,
+        rows,
         "alert_findings_rows",
         "INSERT INTO alert_findings BY NAME SELECT * FROM alert_findings_rows",
     )

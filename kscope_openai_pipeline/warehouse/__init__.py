@@ -31,6 +31,7 @@ from kscope_openai_pipeline.warehouse.ddl import (
     table_columns,
 )
 from kscope_openai_pipeline.warehouse.frames import (
+    execute_over_arrow,
     insert_arrow,
     insert_frame,
     read_frame,
@@ -70,6 +71,7 @@ __all__ = [
     "default_models",
     "duplicate_grain",
     "ensure_schema",
+    "execute_over_arrow",
     "insert_arrow",
     "history",
     "insert_frame",

@@ -132,13 +132,22 @@ def _insert(
         for c, t in columns
     )
     column_list = ", ".join(f'"{c}"' for c, _ in columns)
-    # Through a relation, not `conn.register`: DuckDB keeps a registered table alive until
-    # the transaction commits, even once unregistered, so a year written in one
-    # transaction held every page's Arrow buffers to the end (~270 MiB for a year of usage).
-    conn.from_arrow(arrow).query(
-        view, f"INSERT INTO {table} ({column_list}) SELECT {select} FROM {view}"
+    execute_over_arrow(
+        conn, arrow, view, f"INSERT INTO {table} ({column_list}) SELECT {select} FROM {view}"
     )
     return arrow.num_rows
+
+
+def execute_over_arrow(
+    conn: duckdb.DuckDBPyConnection, arrow: pa.Table, view: str, sql: str
+) -> None:
+    """Run `sql` (e.g. an INSERT ... SELECT) with `arrow` readable as `view`.
+
+    Through a relation, not `conn.register`: DuckDB keeps a registered table alive until
+    the transaction commits, even once unregistered, so a year written in one transaction
+    held every page's Arrow buffers to the end (~270 MiB for a year of usage).
+    """
+    conn.from_arrow(arrow).query(view, sql)
 
 
 def read_frame(
