@@ -206,7 +206,8 @@ def test_eight_queued_partition_runs_and_an_open_analyst_block_nothing(
     assert errors == [] and lock_errors == 0
     spans = sorted((r.start_time, r.end_time) for r in records)
     assert all(prev[1] <= nxt[0] for prev, nxt in zip(spans, spans[1:], strict=False)), (
-        "the writer pool must run one run at a time"
+        "the writer pool must run one run at a time",
+        sorted((r.start_time, r.end_time, r.dagster_run.run_id) for r in records),
     )
     assert duplicates == 0
     assert after == expected, describe(expected, after)
