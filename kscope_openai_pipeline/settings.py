@@ -21,7 +21,7 @@ OPENAI_BASE_URL_DEFAULT = "https://api.openai.com/v1"
 DUCKDB_PATH_DEFAULT = "data/kscope.duckdb"
 #: DuckDB's buffer pool cap while a daily asset writes and checks its range (see
 #: `write_memory_limit`).
-WRITE_MEMORY_LIMIT_DEFAULT = "256MB"
+WRITE_MEMORY_LIMIT_DEFAULT = "128MB"
 FIRST_DAY_DEFAULT = "2025-01-01"
 RESTATEMENT_DAYS_DEFAULT = 3
 #: DuckDB 1.0 and every later release read this storage format (see analyst_storage_version).
@@ -78,7 +78,7 @@ def duckdb_path() -> str:
 
 
 def write_memory_limit() -> str | None:
-    """DuckDB's `memory_limit` while a daily asset writes and checks its range ('256MB',
+    """DuckDB's `memory_limit` while a daily asset writes and checks its range ('128MB',
     '1GB', ...): the uncommitted rows above it go to disk, so a year's backfill does not hold
     them all in memory. None (an empty value or `default`): DuckDB's own limit, 80% of RAM."""
     value = _get("KSCOPE_WRITE_MEMORY_LIMIT", WRITE_MEMORY_LIMIT_DEFAULT).strip()

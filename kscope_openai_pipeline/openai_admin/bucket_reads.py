@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 
-from .buckets import ColumnPage, ResultKind, parse_bucket_page
+from .buckets import ColumnPage, Compact, ResultKind, parse_bucket_page
 from .pagination import Params, bucket_query, iter_bucket_pages
 from .transport import AdminTransport
 from .usage import COSTS_KIND, USAGE_GROUP_BY, USAGE_KINDS
@@ -41,6 +41,7 @@ class BucketReads(AdminTransport):
         params: Params,
         kind: ResultKind,
         read_ahead: bool,
+        compact: Compact | None,
     ) -> Iterator[ColumnPage]:
         window = Window(utc_midnight(start), utc_midnight(end))
         frozen: Params = [
@@ -54,13 +55,17 @@ class BucketReads(AdminTransport):
         )
 
         def parse(body: bytearray) -> ColumnPage:
-            return parse_bucket_page(body, endpoint, window, kind, on_cursor)
+            return parse_bucket_page(body, endpoint, window, kind, on_cursor, compact)
 
         def fetch(query: Params) -> ColumnPage:
             return self.get(endpoint, endpoint, query, parse, ahead)
 
+        n = 0
         try:
-            for n, page in enumerate(iter_bucket_pages(fetch, endpoint, frozen), start=1):
+            # Not `enumerate`: the result tuple it reuses would hold the page before while
+            # the next one is fetched and decoded.
+            for page in iter_bucket_pages(fetch, endpoint, frozen):
+                n += 1
                 self.stats.record_page(endpoint, page.num_rows)
                 self.log.info(
                     "GET %s window=%s..%s page=%d buckets=%d rows=%d requests_so_far=%d",
@@ -91,13 +96,15 @@ class BucketReads(AdminTransport):
         end: date | datetime,
         *,
         read_ahead: bool = False,
+        compact: Compact | None = None,
     ) -> Iterator[ColumnPage]:
         """Daily usage of one family for UTC days start <= day < end, one `ColumnPage`
         per API page (31 days a page, one frozen query); columns `USAGE_RECORD_KEYS`.
 
         `read_ahead`: request the next page as soon as this one's cursor is read, so it
         downloads while this one is decoded and written (same requests, see
-        read_ahead.py)."""
+        read_ahead.py). `compact`: each page is read in parts, each part handed to it
+        (see buckets.py); the page's `parts` hold what it returned."""
         if family not in USAGE_GROUP_BY:
             raise ValueError(
                 f"unknown usage family {family!r}; expected one of {tuple(USAGE_GROUP_BY)}"
@@ -108,7 +115,9 @@ class BucketReads(AdminTransport):
         endpoint = EP_USAGE.format(family=family)
         params: Params = [("limit", str(self.usage_limit))]
         params += [("group_by", g) for g in USAGE_GROUP_BY[family]]
-        yield from self._iter_buckets(endpoint, s, e, params, USAGE_KINDS[family], read_ahead)
+        yield from self._iter_buckets(
+            endpoint, s, e, params, USAGE_KINDS[family], read_ahead, compact
+        )
 
     def iter_costs(
         self,
@@ -117,13 +126,14 @@ class BucketReads(AdminTransport):
         group_by: Sequence[str] = ("project_id", "line_item"),
         *,
         read_ahead: bool = False,
+        compact: Compact | None = None,
     ) -> Iterator[ColumnPage]:
         """Daily costs for UTC days start <= day < end, 180 days a page, one `ColumnPage`
         per API page; columns `COST_RECORD_KEYS`.
 
         With `api_key_id` in `group_by` it must be the only dimension, and days before
         2025-12-06 are not requested (the API refuses them); see `iter_api_key_costs`.
-        `read_ahead` as in `iter_usage`.
+        `read_ahead` and `compact` as in `iter_usage`.
         """
         dims = tuple(dict.fromkeys(group_by))
         unknown = set(dims) - COSTS_GROUP_BY
@@ -138,10 +148,17 @@ class BucketReads(AdminTransport):
             return
         params: Params = [("limit", str(self.costs_limit))]
         params += [("group_by", g) for g in dims]
-        yield from self._iter_buckets(EP_COSTS, s, e, params, COSTS_KIND, read_ahead)
+        yield from self._iter_buckets(EP_COSTS, s, e, params, COSTS_KIND, read_ahead, compact)
 
     def iter_api_key_costs(
-        self, start: date | datetime, end: date | datetime, *, read_ahead: bool = False
+        self,
+        start: date | datetime,
+        end: date | datetime,
+        *,
+        read_ahead: bool = False,
+        compact: Compact | None = None,
     ) -> Iterator[ColumnPage]:
         """Daily costs by API key, only for days on or after 2025-12-06."""
-        return self.iter_costs(start, end, group_by=("api_key_id",), read_ahead=read_ahead)
+        return self.iter_costs(
+            start, end, group_by=("api_key_id",), read_ahead=read_ahead, compact=compact
+        )

@@ -6,6 +6,12 @@ result Structs, whose fields go straight into the page's columns. So only one bu
 Structs are alive at a time, and no dict is built per row: a 180-day costs page of a
 large organization has ~700k rows.
 
+With `compact`, the columns do not grow for the whole page: every `PART_ROWS` rows or so
+(at a bucket boundary) the part read so far, checked, goes to `compact` (e.g. to build
+an Arrow table) and its lists are dropped. A 180-day costs page as Python lists is
+~150 MiB, mostly Decimal objects, and they would be alive beside the ~200 MB body; in
+parts, only one part's lists are.
+
 Rules, beyond the types the result Structs declare:
 - a bucket must start inside the asked window, end after it starts and not after the
   window ends, and appear once; inside a bucket, each dimension tuple (the warehouse
@@ -31,6 +37,10 @@ from .errors import AdminApiResponseError
 from .window import Window
 
 R = TypeVar("R")
+
+#: Rows a part of a page has (at least, ending at a bucket boundary) before it is
+#: handed to `compact`: a few buckets of a large organization's costs page.
+PART_ROWS = 50_000
 
 #: Kinds of column (see `Column`).
 DATE, CONST, TEXT, VALUE, COUNT, MONEY = "date", "const", "text", "value", "count", "money"
@@ -99,7 +109,8 @@ class ColumnPage:
     by bucket, results in the API's order). Values are `datetime.date` for days, exact
     `Decimal` for money and quantities, `int` for counts, `bool`/`str`/None otherwise.
     The lists belong to the consumer (e.g. `pyarrow.table(page.columns)`); `rows()`
-    gives one dict per row for tests and small consumers.
+    gives one dict per row for tests and small consumers. A page read with `compact`
+    holds `parts` instead (see the module docstring).
     """
 
     columns: dict[str, list[Any]]
@@ -107,6 +118,9 @@ class ColumnPage:
     bucket_starts: list[int]
     has_more: bool
     next_page: str | None
+    #: When read with `compact`: what it made of each part of the page, in order; the
+    #: rows are there and `columns` is empty.
+    parts: list[Any] = field(default_factory=list)
 
     def __len__(self) -> int:
         return self.num_rows
@@ -134,22 +148,30 @@ class _Interned(dict[Any, Any]):
         return key
 
 
+#: Makes something compact of a checked part of a page (see the module docstring).
+Compact = Callable[[ColumnPage], Any]
+
+
 def parse_bucket_page(
     content: bytes | bytearray,
     endpoint: str,
     window: Window,
     kind: ResultKind,
     on_cursor: Callable[[str], None] | None = None,
+    compact: Compact | None = None,
+    part_rows: int = PART_ROWS,
 ) -> ColumnPage:
     """Validate a `{"object":"page","data":[bucket...],"has_more","next_page"}` page.
 
     `on_cursor(next_page)` is called as soon as the envelope is read, before the rows,
-    when the page says more follow (the client requests the next page then)."""
+    when the page says more follow (the client requests the next page then). With
+    `compact`, the page holds what it made of each part of about `part_rows` rows (module
+    docstring)."""
     body = json_body(content, endpoint)
     envelope = decode(_ENVELOPE, body, endpoint, whole=content)
     if on_cursor is not None and envelope.has_more and envelope.next_page:
         on_cursor(envelope.next_page)
-    reader = _PageReader(endpoint, window, kind)
+    reader = _PageReader(endpoint, window, kind, compact, part_rows)
     for i, raw in enumerate(envelope.data):
         reader.read(i, raw, content)
     return reader.page(envelope.has_more, envelope.next_page or None)
@@ -157,10 +179,30 @@ def parse_bucket_page(
 
 class _PageReader:
     """Collects a page's columns bucket by bucket (see `parse_bucket_page`); the checks
-    that span rows run once over whole columns when the page is complete."""
+    that span rows run once over whole columns when a part (without `compact`, the
+    page) is complete."""
 
-    def __init__(self, endpoint: str, window: Window, kind: ResultKind) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        window: Window,
+        kind: ResultKind,
+        compact: Compact | None = None,
+        part_rows: int = PART_ROWS,
+    ) -> None:
         self.endpoint, self.window, self.kind = endpoint, window, kind
+        self.compact, self.part_rows = compact, part_rows
+        self.text = _Interned().__getitem__
+        self.starts: list[int] = []
+        self.offsets: list[int] = []  # first row of each bucket (in the page)
+        self.paths: list[str] = []  # each bucket's results, e.g. `data[3].results`
+        self.num_rows = 0
+        self.parts: list[Any] = []
+        self._new_part()
+
+    def _new_part(self) -> None:
+        """Empty columns for the next part (the whole page without `compact`)."""
+        kind = self.kind
         self.columns: dict[str, list[Any]] = {c.name: [] for c in kind.columns}
         self.read_columns = [
             (self.columns[c.name], c.kind == TEXT, attrgetter(c.field))
@@ -168,11 +210,8 @@ class _PageReader:
             if c.field is not None
         ]
         self.date_columns = [self.columns[c.name] for c in kind.columns if c.kind == DATE]
-        self.text = _Interned().__getitem__
-        self.starts: list[int] = []
-        self.offsets: list[int] = []  # first row of each bucket
-        self.paths: list[str] = []  # each bucket's results, e.g. `data[3].results`
-        self.num_rows = 0
+        self.part_start = self.num_rows  # the page row of the part's first row
+        self.part_bucket = len(self.offsets)  # the part's first bucket
 
     def fail(self, where: str, value: Any, reason: str) -> AdminApiResponseError:
         return AdminApiResponseError(
@@ -223,6 +262,8 @@ class _PageReader:
         self.offsets.append(self.num_rows)
         self.paths.append(f"{at}.{name}")
         self.num_rows += len(results)
+        if self.compact is not None and self.num_rows - self.part_start >= self.part_rows:
+            self._hand_over_part()
 
     def where(self, row: int, field_path: str) -> str:
         """The path of page row `row`'s field, e.g. `data[3].results[17].amount.value`."""
@@ -230,7 +271,25 @@ class _PageReader:
         return f"{self.paths[i]}[{row - self.offsets[i]}].{field_path}"
 
     def page(self, has_more: bool, next_page: str | None) -> ColumnPage:
-        n, columns = self.num_rows, self.columns
+        if self.compact is None:
+            columns = self._finish_part()
+            return ColumnPage(columns, self.num_rows, self.starts, has_more, next_page)
+        if self.num_rows > self.part_start:
+            self._hand_over_part()
+        return ColumnPage({}, self.num_rows, self.starts, has_more, next_page, self.parts)
+
+    def _hand_over_part(self) -> None:
+        """The part read so far, checked, to `compact`; its lists are then dropped."""
+        assert self.compact is not None
+        columns = self._finish_part()
+        n = self.num_rows - self.part_start
+        part = ColumnPage(columns, n, self.starts[self.part_bucket :], False, None)
+        self.parts.append(self.compact(part))
+        self._new_part()
+
+    def _finish_part(self) -> dict[str, list[Any]]:
+        """The current part's columns, with the per-row rules applied and checked."""
+        n, columns, base = self.num_rows - self.part_start, self.columns, self.part_start
         for c in self.kind.columns:
             values = columns[c.name]
             if c.kind == CONST:
@@ -240,17 +299,20 @@ class _PageReader:
             # zero, the only falsy Decimal, is finite; None is an absent quantity
             elif c.kind == MONEY and not all(map(Decimal.is_finite, filter(None, values))):
                 row = next(r for r, v in enumerate(values) if v is not None and not v.is_finite())
-                raise self.fail(self.where(row, str(c.field)), str(values[row]), "must be finite")
+                where = self.where(base + row, str(c.field))
+                raise self.fail(where, str(values[row]), "must be finite")
         self._check_grain()
-        return ColumnPage(columns, n, self.starts, has_more, next_page)
+        return columns
 
     def _check_grain(self) -> None:
-        """Each dimension tuple at most once in a bucket."""
+        """Each dimension tuple at most once in a bucket (of the current part)."""
         names = [c.name for c in self.kind.columns if c.name in self.kind.key_columns]
         read = [self.columns[c.name] for c in self.kind.columns if c.field and c.name in names]
         if not read:
             return
-        for lo, hi in zip(self.offsets, [*self.offsets[1:], self.num_rows], strict=False):
+        base = self.part_start
+        firsts = [o - base for o in self.offsets[self.part_bucket :]]
+        for lo, hi in zip(firsts, [*firsts[1:], self.num_rows - base], strict=False):
             if hi - lo < 2:
                 continue
             if len(set(zip(*(column[lo:hi] for column in read), strict=True))) == hi - lo:
@@ -260,7 +322,7 @@ class _PageReader:
                 if key in seen:
                     value = {name: self.columns[name][lo + j] for name in names}
                     raise self.fail(
-                        self.where(lo + j, "<dimensions>"),
+                        self.where(base + lo + j, "<dimensions>"),
                         value,
                         "duplicate row for the same dimensions in one bucket",
                     )

@@ -26,7 +26,6 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow as arrow
 import pyarrow.compute as pc
-from pandera.errors import SchemaErrors
 
 from kscope_openai_pipeline.schemas.base import partition_column, sql_type, table_name
 from kscope_openai_pipeline.warehouse.frames import arrow_type
@@ -35,7 +34,7 @@ from kscope_openai_pipeline.warehouse.validation import (
     Problem,
     WarehouseValidationError,
     _distinct,
-    _problems_from_pandera,
+    pandera_problems,
 )
 
 #: Element-wise checks that a column's Arrow type already enforces.
@@ -81,12 +80,8 @@ def validate_table(
     whole window before COMMIT (a page from the client is unique per bucket already).
     """
     name = name or table_name(model)
-    problems: list[Problem] = []
     frame = table.to_pandas(types_mapper=pd.ArrowDtype)  # views of the Arrow buffers
-    try:
-        arrow_schema(model).validate(frame, lazy=True)
-    except SchemaErrors as err:
-        problems.extend(_problems_from_pandera(err))
+    problems = pandera_problems(arrow_schema(model), frame)
     del frame
     if start is not None and end is not None:
         column = date_column or partition_column(model)

@@ -330,7 +330,11 @@ def replace_window_streaming(
         _delete_window(conn, table, date_column, start, end, organization_id)
         if on_deleted is not None:
             on_deleted(conn)
-        for index, batch in enumerate(batches):
+        index = -1
+        # Not `enumerate` (nor `zip`): the result tuple it reuses would keep the last batch
+        # alive while the iterator fetches and decodes the next one.
+        for batch in batches:
+            index += 1
             if isinstance(batch, arrow.Table):
                 checked = _prepare_arrow(
                     table,

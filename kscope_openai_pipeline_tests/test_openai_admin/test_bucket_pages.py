@@ -148,13 +148,34 @@ def parse(content: bytes, t: Target) -> ColumnPage:
 
 
 def outcome(content: bytes, t: Target) -> tuple[Any, ...]:
+    """The verdict on a page, the same whether it is read whole or in parts."""
+    whole = _outcome(content, t)
+    for part_rows in (1, 3):
+        assert _outcome(content, t, part_rows) == whole, f"read in parts of {part_rows} rows"
+    return whole
+
+
+def _outcome(content: bytes, t: Target, part_rows: int | None = None) -> tuple[Any, ...]:
+    """The verdict on a page read whole, or in parts of `part_rows` rows or more (all but
+    the last part), each part's rows then read as dicts."""
     try:
-        page = parse(content, t)
+        if part_rows is None:
+            page = parse(content, t)
+        else:
+            page = parse_bucket_page(
+                content, t.endpoint, t.window, t.kind, compact=lambda p: p, part_rows=part_rows
+            )
     except AdminApiResponseError as exc:
         assert str(exc).startswith(f"{t.endpoint}: invalid response: field {exc.field!r} ")
         return ("error", exc.field, exc.reason)
-    assert all(len(values) == page.num_rows for values in page.columns.values())
-    return ("ok", typed(list(page.rows())))
+    parts = [page] if part_rows is None else page.parts
+    if part_rows is not None:
+        assert page.columns == {}
+        assert all(part.num_rows >= part_rows for part in parts[:-1])
+        assert sum(part.num_rows for part in parts) == page.num_rows
+    for part in parts:
+        assert all(len(values) == part.num_rows for values in part.columns.values())
+    return ("ok", typed([row for part in parts for row in part.rows()]))
 
 
 def ok(content: bytes, t: Target) -> tuple[Any, ...]:
@@ -512,6 +533,12 @@ CASES: dict[str, tuple[bytes, tuple[str, str] | None]] = {
                            ("next_page", "must be a string")),
     "duplicate dimensions": (_page(_BUCKET % (D0, D0 + DAY, (_RES % "1") + "," + (_RES % "2"))),
                              ("data[0].results[1].<dimensions>", "duplicate row")),
+    # in parts of 1 or 3 rows, the second bucket is in a later part than the first
+    "duplicate dimensions in a later bucket": (
+        _page(_bucket() + "," + _BUCKET % (D0 + DAY, D0 + 2 * DAY,
+                                           ",".join(_RES % n for n in "1234"))),
+        ("data[1].results[1].<dimensions>", "duplicate row"),
+    ),
     "body not an object": (b"[]", ("<body>", "is not an object")),
     "body null": (b"null", ("<body>", "is not an object")),
     "empty body": (b"", ("<body>", "is not valid JSON")),

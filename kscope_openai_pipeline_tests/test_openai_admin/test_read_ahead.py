@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -21,6 +22,7 @@ from kscope_openai_pipeline.openai_admin import (
     AdminApiBadRequest,
     AdminApiResponseError,
     AdminClient,
+    ColumnPage,
 )
 
 from .scripted_server import FakeTime, MaxJitter, Reply, ScriptedServer, Seen, bucket_page
@@ -107,6 +109,35 @@ def test_the_same_requests_in_the_same_order_and_the_same_pages() -> None:
     assert ahead[2]["requests"] == plain[2]["requests"] == 3
     assert ahead[2]["pages"] == 3 and ahead[2]["records"] == 5
     assert _threads() == []
+
+
+def test_pages_read_in_parts_and_the_page_before_let_go_while_the_next_decodes() -> None:
+    """With `compact`, each page holds what it made of its parts (here: the part's amounts);
+    and while a page decodes, the client holds no reference to the page before (which
+    the caller has already written and dropped), so two pages are never alive at once."""
+    before: list[weakref.ref] = []
+    alive_while_decoding: list[bool] = []
+
+    def compact(part: ColumnPage) -> list[Decimal]:
+        alive_while_decoding.append(bool(before) and before[-1]() is not None)
+        return part.columns["amount_usd"]
+
+    amounts = []
+    with running(Script()) as (_, client, _):
+        pages = client.iter_costs(
+            date(2025, 12, 6), date(2025, 12, 9), read_ahead=True, compact=compact
+        )
+        for page in pages:
+            assert page.columns == {}
+            amounts.append(page.parts)
+            before.append(weakref.ref(page))
+            del page
+    assert amounts == [
+        [[Decimal("1.5"), Decimal("2")]],
+        [[Decimal("3")]],
+        [[Decimal("4"), Decimal("5")]],
+    ]
+    assert alive_while_decoding == [False, False, False]
 
 
 def test_the_next_page_is_requested_while_the_caller_holds_this_one() -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -119,6 +121,31 @@ def test_a_float_amount_is_refused_not_converted() -> None:
         "with at most 9 decimal places, below 1e9; floats are refused): [0.1]; "
         "column amount_usd has the wrong type (expected object, got float64)"
     )
+
+
+def test_validating_a_table_leaves_no_frame_for_the_garbage_collector() -> None:
+    """pandera's accessor and the frame it validates point at each other, so without care
+    each validated page's buffers stay alive until a full garbage collection (in a
+    year-long backfill, the page before stayed beside the page being decoded). The gc is
+    off while objects are counted, so a frame kept only by a cycle would be counted."""
+    rows = [usage_row(day(1), model=f"m{i}", input_tokens=i) for i in range(50)]
+    table = page_table(page_of(rows), so.Usage, ORG)
+    gc.collect()
+    gc.disable()
+    try:
+        frames_before = _frames()
+        assert validate_table(so.Usage, table) is table
+        assert _frames() == frames_before
+        frame = records_frame(page_of(rows), so.Usage, ORG)
+        frames_before = _frames()
+        assert len(validate(so.Usage, frame)) == 50  # the frame route too
+        assert _frames() == frames_before
+    finally:
+        gc.enable()
+
+
+def _frames() -> int:
+    return sum(isinstance(o, pd.DataFrame | pd.Series) for o in gc.get_objects())
 
 
 def _errors(model: type, rows: list[dict[str, Any]], **kwargs: Any) -> tuple[str, str]:

@@ -347,7 +347,7 @@ def test_streaming_holds_no_inserted_arrow_batch_until_commit(
             yield made[-1]
 
     # once the next batch is in, the one before is held by `made` and getrefcount's argument
-    # only (the current one is also in the loop's `enumerate` tuple)
+    # only
     refs: list[int] = []
     n = replace_window_streaming(
         conn,
@@ -362,6 +362,29 @@ def test_streaming_holds_no_inserted_arrow_batch_until_commit(
     assert n == 5_000
     assert refs == [2, 2, 2, 2]
     assert _usage_days(conn) == [(day(d), 1_000, 499_500) for d in range(1, 6)]
+
+
+def test_streaming_lets_go_of_a_written_batch_before_the_next_is_read(
+    conn: duckdb.DuckDBPyConnection,
+) -> None:
+    """While the iterator reads the next batch (a page downloading and decoding), nothing
+    of the writer may still hold the batch before: two pages would be alive at once."""
+    made: list[pyarrow.Table] = []
+    held: list[int] = []
+
+    def batches() -> Iterator[pyarrow.Table]:
+        for d in range(1, 6):
+            if made:  # held by `made` and getrefcount's argument, nothing else
+                held.append(sys.getrefcount(made[-1]))
+            rows = [usage_row(day(d), model=f"m{i}", input_tokens=i) for i in range(100)]
+            made.append(to_arrow(conn, "openai.usage", usage_frame(rows))[0])
+            yield made[-1]
+
+    n = replace_window_streaming(
+        conn, "openai.usage", batches(), "usage_date", day(1), day(6), model=so.Usage
+    )
+    assert n == 500
+    assert held == [2, 2, 2, 2]
 
 
 @pytest.mark.parametrize("fail_on", [0, 3])

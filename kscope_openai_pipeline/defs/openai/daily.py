@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 import dagster as dg
@@ -46,6 +47,8 @@ from kscope_openai_pipeline.warehouse import history
 
 #: (endpoint, one API page as columns)
 Pages = Iterator[tuple[str, ColumnPage]]
+#: (endpoint, a part of a usage or costs page) -> its Arrow table (see `PageFeed`).
+PartTable = Callable[[str, ColumnPage], pa.Table]
 
 
 #: Each page's successor is requested as soon as the page's cursor is read (the client's
@@ -54,29 +57,44 @@ Pages = Iterator[tuple[str, ColumnPage]]
 READ_AHEAD = True
 
 
-def usage_pages(client: AdminClient, start: date, end: date) -> Pages:
+def usage_pages(client: AdminClient, start: date, end: date, table: PartTable) -> Pages:
     """Every usage family's pages for [start, end), family after family."""
     for family in USAGE_FAMILIES:
-        with closing(client.iter_usage(family, start, end, read_ahead=READ_AHEAD)) as pages:
+        endpoint = f"/organization/usage/{family}"
+        with closing(
+            client.iter_usage(
+                family, start, end, read_ahead=READ_AHEAD, compact=partial(table, endpoint)
+            )
+        ) as pages:
             for page in pages:
-                yield f"/organization/usage/{family}", page
+                yield endpoint, page
 
 
-def cost_pages(client: AdminClient, start: date, end: date) -> Pages:
-    by = ("project_id", "line_item")
-    with closing(client.iter_costs(start, end, group_by=by, read_ahead=READ_AHEAD)) as pages:
+def cost_pages(client: AdminClient, start: date, end: date, table: PartTable) -> Pages:
+    endpoint, by = "/organization/costs", ("project_id", "line_item")
+    with closing(
+        client.iter_costs(
+            start, end, group_by=by, read_ahead=READ_AHEAD, compact=partial(table, endpoint)
+        )
+    ) as pages:
         for page in pages:
-            yield "/organization/costs", page
+            yield endpoint, page
 
 
-def api_key_cost_pages(client: AdminClient, start: date, end: date) -> Pages:
-    with closing(client.iter_api_key_costs(start, end, read_ahead=READ_AHEAD)) as pages:
+def api_key_cost_pages(client: AdminClient, start: date, end: date, table: PartTable) -> Pages:
+    endpoint = "/organization/costs?group_by=api_key_id"
+    with closing(
+        client.iter_api_key_costs(
+            start, end, read_ahead=READ_AHEAD, compact=partial(table, endpoint)
+        )
+    ) as pages:
         for page in pages:
-            yield "/organization/costs?group_by=api_key_id", page
+            yield endpoint, page
 
 
-def audit_log_pages(client: AdminClient, start: date, end: date) -> Pages:
-    """Every event of [start, end), all types, 100 a page (one request per 100 events)."""
+def audit_log_pages(client: AdminClient, start: date, end: date, table: PartTable) -> Pages:
+    """Every event of [start, end), all types, 100 a page (one request per 100 events);
+    the pages are small, so they come as columns (`table` is not used)."""
     with closing(client.iter_audit_log_pages(start, end, read_ahead=READ_AHEAD)) as pages:
         for records in pages:
             yield "/organization/audit_logs", _as_columns(records)
@@ -107,7 +125,9 @@ class DailyTable:
     model: type[pandera.DataFrameModel]
     date_column: str
     description: str
-    pages: Callable[[AdminClient, date, date], Pages]
+    #: The API pages of [start, end); usage and costs pages come as Arrow parts made by
+    #: the `PartTable` given (see `PageFeed`).
+    pages: Callable[[AdminClient, date, date, PartTable], Pages]
     first_api_day: date | None = None  # the API has no data (or refuses) before this day
     after: tuple[str, ...] = ()  # daily tables this one's checks compare against
     #: Skip days before the earliest API key. Only usage: every usage row needs a key,
@@ -204,13 +224,15 @@ class PageFeed:
     endpoint the bad page came from (not just the table); and the metadata's page count
     must count every page, empty ones included, so it can be compared with the requests.
 
-    Each page becomes an Arrow table typed like the DDL (no Python object per row, no
-    pandas frame), and its lists are dropped as soon as the table is built. Where the
-    table says so (`batch_rows`), consecutive pages of one endpoint go to the writer
-    together: the audit log comes 100 events a page, and validating and inserting each
-    page on its own cost more than reading it (a year of a large organization's audit log
-    is 772 pages). With the client's read-ahead the next page downloads meanwhile, so
-    memory holds at most one batch (or one page) and the page arriving, whatever the range.
+    Each page becomes Arrow tables typed like the DDL (no Python object per row, no
+    pandas frame): a usage or costs page part by part while the client decodes it (so
+    only one part's Python lists are alive beside the page's body, not the whole page's),
+    an audit log page once it is read. Where the table says so (`batch_rows`),
+    consecutive pages of one endpoint go to the writer together: the audit log comes 100
+    events a page, and validating and inserting each page on its own cost more than
+    reading it (a year of a large organization's audit log is 772 pages). With the
+    client's read-ahead the next page downloads meanwhile, so memory holds at most one
+    batch (or one page) and the page arriving, whatever the range.
     """
 
     def __init__(self, spec: DailyTable, organization_id: str) -> None:
@@ -226,21 +248,29 @@ class PageFeed:
         if first >= end:
             return
         batch: list[pa.Table] = []
-        with closing(self.spec.pages(client, first, end)) as pages:
+        batch_endpoint: str | None = None
+
+        def table(endpoint: str, page: ColumnPage) -> pa.Table:
+            self.endpoint = endpoint  # a refused value is this endpoint's
+            return warehouse.page_table(
+                page, self.spec.model, self.organization_id, start=start, end=end
+            )
+
+        with closing(self.spec.pages(client, first, end, table)) as pages:
             for endpoint, page in pages:
                 self.pages += 1
-                if batch and endpoint != self.endpoint:
+                if batch and endpoint != batch_endpoint:
+                    self.endpoint = batch_endpoint
                     yield pa.concat_tables(batch)
                     batch.clear()
-                self.endpoint = endpoint
+                self.endpoint = batch_endpoint = endpoint
                 if endpoint not in self.endpoints:
                     self.endpoints.append(endpoint)
-                if page.num_rows:
-                    batch.append(
-                        warehouse.page_table(
-                            page, self.spec.model, self.organization_id, start=start, end=end
-                        )
-                    )
+                if page.parts:
+                    batch += page.parts
+                    page.parts.clear()
+                elif page.num_rows:
+                    batch.append(table(endpoint, page))
                     page.columns.clear()  # the table holds the values: free the lists now
                 del page
                 if batch and sum(t.num_rows for t in batch) >= self.spec.batch_rows:

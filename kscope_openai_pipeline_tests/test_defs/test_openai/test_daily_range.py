@@ -100,7 +100,7 @@ def test_inventory_and_three_day_range_in_one_run_equal_ground_truth(pipeline: P
             assert values["dagster/row_count"] == per_day[date.fromisoformat(key)]
             assert values["rows_in_window"] == sum(per_day.values())
             assert values["fetched_from_api"] is True
-            assert values["write_memory_limit"] == "256MB"  # the default cap of the write
+            assert values["write_memory_limit"] == "128MB"  # the default cap of the write
         requests = len(USAGE_FAMILIES) if table == "openai.usage" else 1  # 3 days: 1 page
         assert {v["requests"] for v in meta.values()} == {requests}
         assert {v["pages"] for v in meta.values()} == {requests}
@@ -192,7 +192,7 @@ def test_days_before_the_earliest_key_are_written_empty_without_any_request(
     for asset in DAILY[1:]:
         for values in partition_metadata(result, asset.key).values():
             assert values["fetched_from_api"] is True
-            assert values["write_memory_limit"] == "256MB"  # the default cap of the write
+            assert values["write_memory_limit"] == "128MB"  # the default cap of the write
             assert values["requests"] == 1
 
     # 2. a range straddling it: usage is asked from the earliest key's day, costs from first

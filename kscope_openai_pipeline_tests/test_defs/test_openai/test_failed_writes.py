@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -157,17 +158,20 @@ def test_rows_failing_pandera_leave_the_table_and_name_table_column_value_endpoi
     """A negative token count in the fetched records stops the write; no retry.
 
     The client itself refuses negative metrics in an HTTP body, so the bad value is put
-    into the page the asset's fetch yields (after real HTTP), which only pandera sees.
+    into the decoded part of the page that the asset turns into Arrow (after real HTTP
+    and the client's checks), which only pandera sees.
     """
     first, last = pipeline.day(13), pipeline.day(15)
     old = write_and_mark(pipeline, first, last)
     iter_usage = AdminClient.iter_usage
 
-    def poisoned(self, family, start, end, **kwargs) -> Iterator[ColumnPage]:
-        for page in iter_usage(self, family, start, end, **kwargs):
+    def poisoned(self, family, start, end, *, compact, **kwargs) -> Iterator[ColumnPage]:
+        def poison(part: ColumnPage) -> Any:
             if family == "completions":
-                page.columns["input_tokens"][1] = -5
-            yield page
+                part.columns["input_tokens"][1] = -5
+            return compact(part)
+
+        return iter_usage(self, family, start, end, compact=poison, **kwargs)
 
     monkeypatch.setattr(AdminClient, "iter_usage", poisoned)
 

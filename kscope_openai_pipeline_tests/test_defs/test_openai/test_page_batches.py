@@ -1,9 +1,10 @@
 """Small API pages reach the writer together, one endpoint at a time, where the table asks.
 
-The feed turns each page into an Arrow table; for a table with `batch_rows` (the audit
-log) it hands consecutive pages of one endpoint to the writer as one batch of at least that
-many rows (the last one smaller); for the others, each page alone. Pure: the pages are
-built here, no HTTP and no DuckDB, so the batches can be told apart exactly.
+The feed turns each page into an Arrow table (a usage or costs page part by part, through
+the `PartTable` it gives the client); for a table with `batch_rows` (the audit log) it
+hands consecutive pages of one endpoint to the writer as one batch of at least that many
+rows (the last one smaller); for the others, each page alone. Pure: the pages are built
+here, no HTTP and no DuckDB, so the batches can be told apart exactly.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
 
-from kscope_openai_pipeline.defs.openai.daily import DAILY_TABLES, DailyTable, PageFeed
+import pytest
+
+from kscope_openai_pipeline.defs.openai.daily import DAILY_TABLES, DailyTable, PageFeed, PartTable
 from kscope_openai_pipeline.openai_admin import ColumnPage
+from kscope_openai_pipeline.warehouse import WarehouseValidationError
 
 FIRST = date(2026, 11, 1)
 COSTS = next(t for t in DAILY_TABLES if t.name == "costs")
@@ -42,7 +46,7 @@ def page(first_row: int, rows: int) -> ColumnPage:
 
 def feed_of(pages: list[tuple[str, ColumnPage]], batch_rows: int) -> PageFeed:
     spec: DailyTable = dataclasses.replace(
-        COSTS, pages=lambda client, first, end: (p for p in pages), batch_rows=batch_rows
+        COSTS, pages=lambda client, first, end, table: (p for p in pages), batch_rows=batch_rows
     )
     return PageFeed(spec, "org-test")
 
@@ -80,3 +84,56 @@ def test_without_batch_rows_each_page_goes_alone() -> None:
     sizes = [t.num_rows for t in feed.tables(None, FIRST, FIRST + timedelta(days=5))]  # type: ignore[arg-type]
     assert sizes == [5, 7, 2]
     assert feed.pages == 4
+
+
+def in_parts(endpoint: str, table: PartTable, *parts: ColumnPage) -> tuple[str, ColumnPage]:
+    """A page as the client returns it when given `table`: each part already made."""
+    made = [table(endpoint, part) for part in parts]
+    rows = sum(p.num_rows for p in parts)
+    return endpoint, ColumnPage({}, rows, [], False, None, made)
+
+
+def test_a_page_read_in_parts_goes_to_the_writer_whole_and_in_order() -> None:
+    def pages(client, first, end, table):  # type: ignore[no-untyped-def]
+        yield in_parts("/a", table, page(0, 4), page(4, 3))
+        yield in_parts("/a", table, page(7, 2))
+
+    feed = PageFeed(dataclasses.replace(COSTS, pages=pages), "org-test")
+    seen = [
+        table.column("line_item").to_pylist()
+        for table in feed.tables(None, FIRST, FIRST + timedelta(days=5))  # type: ignore[arg-type]
+    ]
+    assert seen == [[f"line {n}" for n in range(7)], ["line 7", "line 8"]]
+    assert feed.pages == 2
+
+
+def test_a_batch_is_checked_under_its_own_endpoint_though_the_next_page_was_read() -> None:
+    """The next endpoint's parts are made while the batch before is still unwritten: the
+    writer's errors about that batch must still name the batch's endpoint."""
+
+    def pages(client, first, end, table):  # type: ignore[no-untyped-def]
+        yield "/a", page(0, 3)
+        yield in_parts("/b", table, page(3, 2))
+
+    feed = PageFeed(dataclasses.replace(COSTS, pages=pages, batch_rows=100), "org-test")
+    tables = feed.tables(None, FIRST, FIRST + timedelta(days=5))  # type: ignore[arg-type]
+    seen = [(feed.endpoint, t.num_rows) for t in tables]
+    assert seen == [("/a", 3), ("/b", 2)]
+
+
+def test_a_part_that_does_not_fit_its_table_names_the_endpoint_it_came_from() -> None:
+    bad = page(3, 2)
+    bad.columns["amount_usd"][1] = 2.5  # a float, not an exact amount
+
+    def pages(client, first, end, table):  # type: ignore[no-untyped-def]
+        yield "/a", page(0, 3)
+        yield in_parts("/b", table, bad)
+
+    feed = PageFeed(dataclasses.replace(COSTS, pages=pages, batch_rows=100), "org-test")
+    with pytest.raises(WarehouseValidationError) as refused:
+        list(feed.tables(None, FIRST, FIRST + timedelta(days=5)))  # type: ignore[arg-type]
+    assert feed.endpoint == "/b"
+    assert str(refused.value) == (
+        "openai.costs: column amount_usd has values that are not exact dollars (a Decimal "
+        "with at most 9 decimal places, below 1e9; floats are refused): [2.5]"
+    )
