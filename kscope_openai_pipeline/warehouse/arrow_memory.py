@@ -1,16 +1,23 @@
-"""Give memory that Arrow has freed back to the system.
+"""Arrow's memory during a streaming write: the C library's allocator, freed pages given back.
 
-Why: pyarrow allocates through mimalloc, which keeps the pages of freed buffers mapped for
-reuse by later Arrow buffers. A backfill's largest allocations are not Arrow's (a page's
-body, up to ~200 MB, and its decoded values), so pages kept for Arrow sit unused next to
-them. Releasing after each inserted batch lowered a 365-day backfill's peak by ~30 MiB and
-what the process held after its costs step by ~100 MiB; with nothing to release it costs
-next to nothing.
+Why not pyarrow's default (mimalloc): mimalloc keeps the pages of freed buffers mapped
+for reuse by later Arrow buffers. A backfill's Arrow buffers are large and short-lived
+(one page's parts, inserted and dropped), and its other large allocations (a page's
+body, up to ~200 MB) are not Arrow's, so the pages kept for Arrow sat idle beside them.
+With the system allocator each large buffer is its own mapping, returned when it is
+freed: a 365-day backfill's peak fell by ~60 MiB (760 to 700 MiB), its time unchanged.
 """
 
 from __future__ import annotations
 
 import pyarrow as arrow
+
+
+def use_system_allocator() -> None:
+    """Make the C library's allocator Arrow's default from now on, for the whole process
+    (buffers already allocated stay with the pool that made them)."""
+    if arrow.default_memory_pool().backend_name != "system":
+        arrow.set_memory_pool(arrow.system_memory_pool())
 
 
 def release_arrow_memory() -> None:

@@ -23,7 +23,10 @@ import pandera.pandas as pa
 import pyarrow as arrow
 
 from kscope_openai_pipeline.schemas.base import grain as model_grain
-from kscope_openai_pipeline.warehouse.arrow_memory import release_arrow_memory
+from kscope_openai_pipeline.warehouse.arrow_memory import (
+    release_arrow_memory,
+    use_system_allocator,
+)
 from kscope_openai_pipeline.warehouse.arrow_validation import (
     organization_problem,
     validate_table,
@@ -318,11 +321,13 @@ def replace_window_streaming(
     messages); uniqueness of the grain (default: the model's) across batches is checked
     in DuckDB before COMMIT. `on_batch(index, rows)` is called after each insert
     (progress logging). A batch is not referenced once inserted, so memory holds the
-    batch being written, not the range.
+    batch being written, not the range; Arrow allocates through the C library's
+    allocator from here on (see arrow_memory.py).
     """
     table = checked_table(table)
     _check_window(start, end)
     _check_column(conn, table, date_column)
+    use_system_allocator()  # the batches are made as the loop pulls them (arrow_memory.py)
     key = tuple(grain) if grain is not None else (model_grain(model) if model else ())
     org_sql, org_params = _org_filter(organization_id)
     total = 0

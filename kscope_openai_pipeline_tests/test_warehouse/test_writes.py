@@ -368,12 +368,17 @@ def test_streaming_lets_go_of_a_written_batch_before_the_next_is_read(
     conn: duckdb.DuckDBPyConnection,
 ) -> None:
     """While the iterator reads the next batch (a page downloading and decoding), nothing
-    of the writer may still hold the batch before: two pages would be alive at once."""
+    of the writer may still hold the batch before: two pages would be alive at once. And
+    the batches are made with the C library's allocator, which gives a freed page's
+    memory back (pyarrow's default, mimalloc, kept it mapped)."""
     made: list[pyarrow.Table] = []
     held: list[int] = []
+    allocators: list[str] = []
+    pyarrow.set_memory_pool(pyarrow.mimalloc_memory_pool())
 
     def batches() -> Iterator[pyarrow.Table]:
         for d in range(1, 6):
+            allocators.append(pyarrow.default_memory_pool().backend_name)
             if made:  # held by `made` and getrefcount's argument, nothing else
                 held.append(sys.getrefcount(made[-1]))
             rows = [usage_row(day(d), model=f"m{i}", input_tokens=i) for i in range(100)]
@@ -385,6 +390,7 @@ def test_streaming_lets_go_of_a_written_batch_before_the_next_is_read(
     )
     assert n == 500
     assert held == [2, 2, 2, 2]
+    assert allocators == ["system"] * 5
 
 
 @pytest.mark.parametrize("fail_on", [0, 3])
