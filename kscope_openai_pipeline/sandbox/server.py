@@ -328,7 +328,10 @@ class Sandbox:
     @property
     def peak_in_flight(self) -> int:
         """Most requests being served at the same moment since the start (or the last
-        `clear_requests`): how concurrent a client really was, counted by the server."""
+        `clear_requests`): how concurrent a client really was, counted by the server. A
+        request counts from its arrival until its answer starts to go out, not until its
+        handler thread ends: a client that waits for each answer before the next request
+        must count as 1 however late the handler finishes."""
         with self._log_lock:
             return self._peak_in_flight
 
@@ -391,13 +394,22 @@ class Sandbox:
         with self._log_lock:
             self._in_flight += 1
             self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
-        try:
-            self._serve_counted(h)
-        finally:
-            with self._log_lock:
-                self._in_flight -= 1
+        left = False
 
-    def _serve_counted(self, h: BaseHTTPRequestHandler) -> None:
+        def leave() -> None:
+            """The request stops counting as in flight (once; see `peak_in_flight`)."""
+            nonlocal left
+            if not left:
+                left = True
+                with self._log_lock:
+                    self._in_flight -= 1
+
+        try:
+            self._serve_counted(h, leave)
+        finally:
+            leave()
+
+    def _serve_counted(self, h: BaseHTTPRequestHandler, leave: Callable[[], None]) -> None:
         began = time.perf_counter()
         split = urlsplit(h.path)
         full_path = split.path
@@ -437,6 +449,7 @@ class Sandbox:
         if truncate:
             body = body[: len(body) // 2]
         self._record(h.command, log_path, q, status)
+        leave()  # before the first byte goes out: the client may send its next request then
         try:
             h.send_response(status)
             h.send_header("Content-Type", "application/json")

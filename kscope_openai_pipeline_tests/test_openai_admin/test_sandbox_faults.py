@@ -161,3 +161,25 @@ def test_per_project_listings_run_concurrently(sandbox, make_client):
         keys = c.list_project_api_keys(ids)
         assert len(keys) == 0 + 99 + 100 + 1
         assert sandbox.peak_in_flight == peak, bound
+
+
+def test_a_request_stops_counting_as_in_flight_once_its_answer_goes_out(
+    sandbox, make_client, monkeypatch
+):
+    """A request answered in full is not in flight any more, however late the server's
+    handler thread ends: otherwise a client that waits for each answer could be counted
+    as concurrent with the request before (as once on a loaded machine)."""
+    serve = type(sandbox)._serve_counted
+
+    def slow_tail(self, h, leave):
+        serve(self, h, leave)
+        time.sleep(0.5)  # the handler thread ends well after the client has its answer
+
+    monkeypatch.setattr(type(sandbox), "_serve_counted", slow_tail)
+    first = make_client(sandbox, sleep=time.sleep, clock=time.monotonic)
+    assert len(first.list_invites()) == 3
+    sandbox.clear_requests()  # the invites' handler is still in its tail
+    second = make_client(sandbox, sleep=time.sleep, clock=time.monotonic)
+    assert len(second.list_users()) == 101  # two pages, one after the other
+    assert len(sandbox.requests) == 2
+    assert sandbox.peak_in_flight == 1
