@@ -5,7 +5,8 @@ for reuse by later Arrow buffers. A backfill's Arrow buffers are large and short
 (one page's parts, inserted and dropped), and its other large allocations (a page's
 body, up to ~200 MB) are not Arrow's, so the pages kept for Arrow sat idle beside them.
 With the system allocator each large buffer is its own mapping, returned when it is
-freed: a 365-day backfill's peak fell by ~60 MiB (760 to 700 MiB), its time unchanged.
+freed: a 365-day backfill's peak fell by ~40 MiB (757-775 to 718-739 MiB over two runs
+each), its time unchanged.
 """
 
 from __future__ import annotations
