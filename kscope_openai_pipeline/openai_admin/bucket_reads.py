@@ -1,7 +1,8 @@
 """Usage and costs reads: one frozen query per range, one `ColumnPage` per API page.
 
-A range of any length is one query with the largest buckets the API allows (31 days a
-usage page, 180 a costs page), replayed with `next_page` until the end; each page is
+A range of any length is one query in the fewest pages the API allows (at most 31 days a
+usage page, 180 a costs page, the days spread evenly over the pages: `even_limit`),
+replayed with `next_page` until the end; each page is
 decoded into columns and handed to the caller before the next one is asked for (or, with
 `read_ahead`, while the next one downloads). `AdminClient` gets these methods from here.
 """
@@ -12,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 
 from .buckets import ColumnPage, Compact, ResultKind, parse_bucket_page
-from .pagination import Params, bucket_query, iter_bucket_pages
+from .pagination import Params, bucket_query, even_limit, iter_bucket_pages
 from .transport import AdminTransport
 from .usage import COSTS_KIND, USAGE_GROUP_BY, USAGE_KINDS
 from .window import Window, as_day, utc_midnight
@@ -99,7 +100,8 @@ class BucketReads(AdminTransport):
         compact: Compact | None = None,
     ) -> Iterator[ColumnPage]:
         """Daily usage of one family for UTC days start <= day < end, one `ColumnPage`
-        per API page (31 days a page, one frozen query); columns `USAGE_RECORD_KEYS`.
+        per API page (at most 31 days a page, one frozen query); columns
+        `USAGE_RECORD_KEYS`.
 
         `read_ahead`: request the next page as soon as this one's cursor is read, so it
         downloads while this one is decoded and written (same requests, see
@@ -113,7 +115,7 @@ class BucketReads(AdminTransport):
         if s == e:
             return
         endpoint = EP_USAGE.format(family=family)
-        params: Params = [("limit", str(self.usage_limit))]
+        params: Params = [("limit", str(even_limit((e - s).days, self.usage_limit)))]
         params += [("group_by", g) for g in USAGE_GROUP_BY[family]]
         yield from self._iter_buckets(
             endpoint, s, e, params, USAGE_KINDS[family], read_ahead, compact
@@ -128,8 +130,8 @@ class BucketReads(AdminTransport):
         read_ahead: bool = False,
         compact: Compact | None = None,
     ) -> Iterator[ColumnPage]:
-        """Daily costs for UTC days start <= day < end, 180 days a page, one `ColumnPage`
-        per API page; columns `COST_RECORD_KEYS`.
+        """Daily costs for UTC days start <= day < end, at most 180 days a page, one
+        `ColumnPage` per API page; columns `COST_RECORD_KEYS`.
 
         With `api_key_id` in `group_by` it must be the only dimension, and days before
         2025-12-06 are not requested (the API refuses them); see `iter_api_key_costs`.
@@ -146,7 +148,7 @@ class BucketReads(AdminTransport):
             s = max(s, API_KEY_COSTS_FIRST_DAY)
         if s >= e:
             return
-        params: Params = [("limit", str(self.costs_limit))]
+        params: Params = [("limit", str(even_limit((e - s).days, self.costs_limit)))]
         params += [("group_by", g) for g in dims]
         yield from self._iter_buckets(EP_COSTS, s, e, params, COSTS_KIND, read_ahead, compact)
 

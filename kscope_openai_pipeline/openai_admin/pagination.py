@@ -5,6 +5,7 @@
   `end_time`) frozen, because the cursor is bound to its query; the server hands out at
   most `limit` buckets a page, so one query over any range costs ceil(days / limit)
   requests (365 days of usage at 31 a page = 12; of costs at 180 a page = 3).
+  `even_limit` spreads the days evenly over those pages (costs: 122, 122, 121).
 
 Both guard against a cursor that does not advance (a server bug would otherwise loop
 forever) and against the same item/bucket coming back on a later page.
@@ -61,6 +62,20 @@ def iter_list_pages(
             )
         seen_cursors.add(page.cursor)
         after = page.cursor
+
+
+def even_limit(days: int, max_limit: int) -> int:
+    """The page limit that reads `days` buckets in the fewest pages `max_limit` allows, with
+    the buckets spread evenly over them.
+
+    Same requests, smaller largest page: 365 days of costs at 180 a page are pages of 180,
+    180 and 5 days; at 122 a page they are 122, 122 and 121, so the largest body (and what
+    is alive while it decodes) is a third smaller.
+    """
+    if days < 1 or max_limit < 1:
+        raise ValueError(f"days ({days}) and max_limit ({max_limit}) must be >= 1")
+    pages = -(-days // max_limit)
+    return -(-days // pages)
 
 
 def bucket_query(params: Params, cursor: str | None) -> Params:

@@ -23,9 +23,9 @@ import pandera.pandas as pa
 import pyarrow as arrow
 
 from kscope_openai_pipeline.schemas.base import grain as model_grain
-from kscope_openai_pipeline.warehouse.arrow_memory import (
+from kscope_openai_pipeline.warehouse.allocators import (
     release_arrow_memory,
-    use_system_allocator,
+    return_freed_memory,
 )
 from kscope_openai_pipeline.warehouse.arrow_validation import (
     organization_problem,
@@ -322,12 +322,12 @@ def replace_window_streaming(
     in DuckDB before COMMIT. `on_batch(index, rows)` is called after each insert
     (progress logging). A batch is not referenced once inserted, so memory holds the
     batch being written, not the range; Arrow allocates through the C library's
-    allocator from here on (see arrow_memory.py).
+    allocator from here on, and freed blocks go back to the system (see allocators.py).
     """
     table = checked_table(table)
     _check_window(start, end)
     _check_column(conn, table, date_column)
-    use_system_allocator()  # the batches are made as the loop pulls them (arrow_memory.py)
+    return_freed_memory()  # the batches are made as the loop pulls them (allocators.py)
     key = tuple(grain) if grain is not None else (model_grain(model) if model else ())
     org_sql, org_params = _org_filter(organization_id)
     total = 0

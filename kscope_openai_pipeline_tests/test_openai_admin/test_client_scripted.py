@@ -8,6 +8,7 @@ Sleep and clock are injected (FakeTime) so waits are asserted, not waited.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -23,6 +24,7 @@ from kscope_openai_pipeline.openai_admin import (
     AdminApiRetryExhausted,
     AdminClient,
 )
+from kscope_openai_pipeline.openai_admin.pagination import even_limit
 
 from .scripted_server import FakeTime, MaxJitter, Reply, ScriptedServer, bucket_page, list_page
 
@@ -201,6 +203,31 @@ def test_list_cursor_must_advance():
         c.list_users()
 
 
+@pytest.mark.parametrize(
+    ("days", "max_limit", "limit"),
+    [
+        (1, 180, 1),
+        (180, 180, 180),
+        (181, 180, 91),
+        (355, 180, 178),
+        (365, 180, 122),
+        (365, 31, 31),
+        (32, 31, 16),
+        (63, 31, 21),
+        (7, 7, 7),
+        (8, 7, 4),
+    ],
+)
+def test_even_limit_keeps_the_fewest_pages_and_spreads_the_days(days, max_limit, limit):
+    assert even_limit(days, max_limit) == limit
+    assert math.ceil(days / limit) == math.ceil(days / max_limit)  # no request more
+
+
+def test_even_limit_refuses_an_empty_window():
+    with pytest.raises(ValueError, match=r"days \(0\) and max_limit \(180\) must be >= 1"):
+        even_limit(0, 180)
+
+
 def test_page_cursor_replays_frozen_query_and_rejects_repeats():
     pages = {
         None: bucket_page([(D0, [])], True, "page_2"),
@@ -217,7 +244,7 @@ def test_page_cursor_replays_frozen_query_and_rejects_repeats():
         ("start_time", str(D0)),
         ("end_time", str(D0 + 3 * DAY)),
         ("bucket_width", "1d"),
-        ("limit", "31"),
+        ("limit", "3"),  # a 3-day window: one page of 3 at most (pagination.even_limit)
         ("group_by", "project_id"),
     ]
     assert srv.seen[1].query == [*base, ("page", "page_2")]

@@ -258,14 +258,28 @@ def test_every_usage_family_equals_raw_events(sandbox, make_client, handmade_org
     assert ("bucket_width", "1d") in reqs[0].query and ("limit", "31") in reqs[0].query
 
 
-@pytest.mark.parametrize("days", [30, 31, 32, 62, 63, 180, 181, 365])
-def test_usage_request_counts(sandbox, make_client, handmade_org, days):
+@pytest.mark.parametrize(
+    ("days", "limit", "buckets"),
+    [
+        (30, 30, [30]),
+        (31, 31, [31]),
+        (32, 16, [16, 16]),
+        (62, 31, [31, 31]),
+        (63, 21, [21, 21, 21]),
+        (180, 30, [30] * 6),
+        (181, 31, [31] * 5 + [26]),
+        (365, 31, [31] * 11 + [24]),
+    ],
+)
+def test_usage_request_counts(sandbox, make_client, handmade_org, days, limit, buckets):
+    """The fewest requests the API allows (ceil(days / 31)), the days spread evenly."""
     c = make_client(sandbox)
     end = START + timedelta(days=days)
     pages = list(c.iter_usage("completions", START, end))
     reqs = served(sandbox, "/organization/usage/completions")
     assert len(reqs) == len(pages) == math.ceil(days / 31)
-    assert {"365": 12, "31": 1, "32": 2, "180": 6, "181": 6}.get(str(days), len(reqs)) == len(reqs)
+    assert ("limit", str(limit)) in reqs[0].query
+    assert [len(p.bucket_starts) for p in pages] == buckets
     frozen = [p for p in reqs[0].query]
     assert ("start_time", str(T0)) in frozen and ("end_time", str(T0 + days * 86400)) in frozen
     for r in reqs[1:]:  # every later page replays the same query plus its cursor
@@ -275,17 +289,26 @@ def test_usage_request_counts(sandbox, make_client, handmade_org, days):
 
 
 @pytest.mark.parametrize(
-    ("days", "n_requests"), [(31, 1), (32, 1), (180, 1), (181, 2), (360, 2), (365, 3)]
+    ("days", "limit", "buckets"),
+    [
+        (31, 31, [31]),
+        (32, 32, [32]),
+        (180, 180, [180]),
+        (181, 91, [91, 90]),
+        (360, 180, [180, 180]),
+        (365, 122, [122, 122, 121]),  # not 180, 180, 5: the largest page a third smaller
+    ],
 )
 def test_costs_request_counts_and_exact_dollars(
-    sandbox, make_client, handmade_org, days, n_requests
+    sandbox, make_client, handmade_org, days, limit, buckets
 ):
     c = make_client(sandbox)
     end = START + timedelta(days=days)
     pages = list(c.iter_costs(START, end))
     reqs = served(sandbox, "/organization/costs")
-    assert len(reqs) == len(pages) == n_requests
-    assert ("limit", "180") in reqs[0].query
+    assert len(reqs) == len(pages) == math.ceil(days / 180)
+    assert ("limit", str(limit)) in reqs[0].query
+    assert [len(p.bucket_starts) for p in pages] == buckets
     assert [v for k, v in reqs[0].query if k == "group_by"] == ["project_id", "line_item"]
     got = sorted((r for p in pages for r in p.rows()), key=sort_key)
     want = sorted(
