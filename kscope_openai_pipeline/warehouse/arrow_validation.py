@@ -9,7 +9,8 @@ in Arrow's C++ kernels.
 
 The schema is derived from the model (`arrow_schema`): the same columns in the same
 order, the same nullability and the same checks (non-negative metrics, allowed values),
-with each column's dtype the Arrow type of its DDL type. An element-wise check that the
+with each column's dtype the Arrow type of its DDL type (text as plain or, for a page
+table, dictionary-encoded strings: `frames.TEXT_DICTIONARY`). An element-wise check that the
 Arrow type already guarantees is left out: `decimal_money` (a decimal128(18, 9) holds
 at most 9 places and less than 1e9 by construction). Failures become the same
 `Problem`s, so the message names table, column and values exactly as the frame route
@@ -28,7 +29,7 @@ import pyarrow as arrow
 import pyarrow.compute as pc
 
 from kscope_openai_pipeline.schemas.base import partition_column, sql_type, table_name
-from kscope_openai_pipeline.warehouse.frames import arrow_type
+from kscope_openai_pipeline.warehouse.frames import TEXT_DICTIONARY, arrow_type
 from kscope_openai_pipeline.warehouse.validation import (
     MAX_VALUES,
     Problem,
@@ -42,12 +43,16 @@ _HELD_BY_TYPE = frozenset({"decimal_money"})
 
 
 @cache
-def arrow_schema(model: type[pa.DataFrameModel]) -> pa.DataFrameSchema:
-    """`model` as a pandera schema over Arrow-backed columns (see the module docstring)."""
+def arrow_schema(
+    model: type[pa.DataFrameModel], dictionary_text: bool = False
+) -> pa.DataFrameSchema:
+    """`model` as a pandera schema over Arrow-backed columns (see the module docstring);
+    with `dictionary_text`, its VARCHAR columns are dictionary-encoded strings."""
     schema = model.to_schema()
     columns = {}
     for name, column in schema.columns.items():
-        target = arrow_type(sql_type(model, name))
+        kind = sql_type(model, name)
+        target = TEXT_DICTIONARY if dictionary_text and kind == "VARCHAR" else arrow_type(kind)
         if target is None:
             raise ValueError(f"{table_name(model)}.{name}: no Arrow type for its SQL type")
         columns[name] = pa.Column(
@@ -81,7 +86,8 @@ def validate_table(
     """
     name = name or table_name(model)
     frame = table.to_pandas(types_mapper=pd.ArrowDtype)  # views of the Arrow buffers
-    problems = pandera_problems(arrow_schema(model), frame)
+    dictionary_text = TEXT_DICTIONARY in table.schema.types  # a page table's text
+    problems = pandera_problems(arrow_schema(model, dictionary_text), frame)
     del frame
     if start is not None and end is not None:
         column = date_column or partition_column(model)
@@ -107,9 +113,7 @@ def _rows_where(table: arrow.Table, column: str, mask: arrow.ChunkedArray) -> Pr
     return Problem(column, "", _distinct(values), rows.to_pylist()[:MAX_VALUES], len(rows))
 
 
-def window_problem(
-    table: arrow.Table, column: str, start: dt.date, end: dt.date
-) -> Problem | None:
+def window_problem(table: arrow.Table, column: str, start: dt.date, end: dt.date) -> Problem | None:
     """A Problem when some `column` day is not in [start, end) (NULLs are pandera's)."""
     if column not in table.column_names or not table.num_rows:
         return None

@@ -35,6 +35,12 @@ _SIMPLE_TYPES: dict[str, pa.DataType] = {
 
 _DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
 
+#: The Arrow type of a page table's VARCHAR columns: each distinct text once per part and
+#: an int32 index per row. A page repeats a few hundred ids, models and line items over
+#: hundreds of thousands of rows, so this holds a costs page in about half the memory of
+#: plain strings, built as fast; DuckDB reads it as VARCHAR.
+TEXT_DICTIONARY = pa.dictionary(pa.int32(), pa.string())
+
 
 def arrow_type(duckdb_type: str) -> pa.DataType | None:
     """The Arrow type a DuckDB column type is written from (None: let DuckDB cast)."""
@@ -128,7 +134,7 @@ def _insert(
     types = dict(zip(arrow.column_names, arrow.schema.types, strict=True))
     view = f"__kscope_stage_{uuid.uuid4().hex}"
     select = ", ".join(
-        f'"{c}"' if types[c] == arrow_type(t) else f'CAST("{c}" AS {t}) AS "{c}"'
+        f'"{c}"' if _goes_in_as_is(types[c], t) else f'CAST("{c}" AS {t}) AS "{c}"'
         for c, t in columns
     )
     column_list = ", ".join(f'"{c}"' for c, _ in columns)
@@ -136,6 +142,13 @@ def _insert(
         conn, arrow, view, f"INSERT INTO {table} ({column_list}) SELECT {select} FROM {view}"
     )
     return arrow.num_rows
+
+
+def _goes_in_as_is(arrow_t: pa.DataType, duckdb_type: str) -> bool:
+    """Whether DuckDB reads an Arrow column of `arrow_t` as `duckdb_type` without a cast."""
+    return arrow_t == arrow_type(duckdb_type) or (
+        arrow_t == TEXT_DICTIONARY and duckdb_type == "VARCHAR"
+    )
 
 
 def execute_over_arrow(

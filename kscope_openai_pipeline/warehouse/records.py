@@ -10,9 +10,10 @@ Two shapes, for two sizes:
 - `records_frame`: a pandas frame of Python objects (Decimal money, `date` days), what
   the inventory writes and what `validation.validate` checks.
 - `page_table`: a column page as an Arrow table typed like the DDL (DECIMAL(18,9) as
-  decimal128(18, 9), DATE as date32, ...), built column by column in C with no Python
-  object per row: a 180-day costs page has ~740k rows, and the frame route spends seconds
-  and hundreds of MiB on it. Each column's value types are checked first, so nothing is
+  decimal128(18, 9), DATE as date32, VARCHAR as dictionary-encoded strings,
+  `frames.TEXT_DICTIONARY`), built column by column in C with no Python object per row:
+  a 180-day costs page has ~740k rows, and the frame route spends seconds and hundreds
+  of MiB on it. Each column's value types are checked first, so nothing is
   coerced on the way (Arrow would turn 2.5 into the BIGINT 2, a datetime into its day,
   True into the DOUBLE 1.0); a page with a value that does not fit its column goes the
   frame route instead, so the error is the one `validate` gives.
@@ -36,7 +37,7 @@ import pandera.pandas as pa
 import pyarrow as arrow
 
 from kscope_openai_pipeline.schemas.base import MONEY_SCALE, column_names, sql_type, table_name
-from kscope_openai_pipeline.warehouse.frames import arrow_type
+from kscope_openai_pipeline.warehouse.frames import TEXT_DICTIONARY, arrow_type
 from kscope_openai_pipeline.warehouse.validation import Problem, WarehouseValidationError, validate
 
 _NANO_DOLLAR = Decimal(1).scaleb(-MONEY_SCALE)
@@ -136,7 +137,7 @@ def page_table(
         values = page.columns.get(column)
         try:
             if values is None:
-                arrays.append(arrow.nulls(n, arrow_type(kind)))
+                arrays.append(arrow.nulls(n, _page_type(kind)))
             else:
                 arrays.append(_column_array(values, kind))
         except (_Unfit, arrow.ArrowException, OverflowError, TypeError, ValueError) as err:
@@ -145,8 +146,13 @@ def page_table(
     return arrow.table(arrays, names=column_names(model))
 
 
+def _page_type(kind: str) -> arrow.DataType | None:
+    """The Arrow type a page table holds a column of SQL type `kind` in."""
+    return TEXT_DICTIONARY if kind == "VARCHAR" else arrow_type(kind)
+
+
 def _column_array(values: list[Any], kind: str) -> arrow.Array:
-    target = arrow_type(kind)
+    target = _page_type(kind)
     allowed = _PAGE_TYPES.get(kind)
     if allowed is None or target is None:
         raise _Unfit(f"no Arrow route for {kind}")
@@ -157,6 +163,8 @@ def _column_array(values: list[Any], kind: str) -> arrow.Array:
         raise _Unfit("timezone-aware datetimes (the warehouse keeps naive UTC)")
     if kind == "DOUBLE" and Decimal in found:
         values = [None if v is None else float(v) for v in values]
+    if kind == "VARCHAR":
+        return arrow.array(values, type=target)
     if kind != _MONEY:
         # One Python type per column (checked above), so Arrow's own inference gives the
         # target type (or null for an all-NULL column, or uint64 for a count past int64,
@@ -171,13 +179,9 @@ def _column_array(values: list[Any], kind: str) -> arrow.Array:
 
 
 def _constant_text(value: str, n: int) -> arrow.Array:
-    """A string column holding `value` n times, built from two buffers (no list of n)."""
-    data = value.encode()
-    if len(data) * n >= 2**31:  # beyond 32-bit offsets: let Arrow build it
-        return arrow.array([value] * n, type=arrow.string())
-    offsets = np.arange(n + 1, dtype=np.int32) * np.int32(len(data))
-    buffers = [None, arrow.py_buffer(offsets.tobytes()), arrow.py_buffer(data * n)]
-    return arrow.Array.from_buffers(arrow.string(), n, buffers)
+    """A text column holding `value` n times: one dictionary entry, n zero indices."""
+    indices = arrow.array(np.zeros(n, dtype=np.int32))
+    return arrow.DictionaryArray.from_arrays(indices, arrow.array([value], arrow.string()))
 
 
 def _frame_error(
