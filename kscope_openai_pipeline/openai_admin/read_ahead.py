@@ -1,7 +1,7 @@
 """Read the next page ahead: its request goes out as soon as this page's cursor is known.
 
-Why: a backfill alternates between waiting for the API (a 180-day costs page is ~200 MB
-that the server takes seconds to produce) and work of its own (decoding the page,
+Why: a backfill alternates between waiting for the API (a 122-day costs page is ~130 MB
+that the server takes about a second to produce) and work of its own (decoding the page,
 validating and writing it). The cursor of the next page is in this page's envelope, which
 decodes in a fraction of the time the page's rows take; sent at that moment, the next
 request is served while this page is decoded and written, so the crawl takes about as

@@ -2,10 +2,11 @@
 API key, and the audit log.
 
 A run covers a whole partition range (`BackfillPolicy.single_run()`): the client pages the
-API with the largest buckets allowed (31 days a usage page, 180 a costs page) and each page
-is validated and inserted as it arrives, inside ONE transaction that first deletes the
-window. A failure anywhere rolls back and leaves the previous rows. Days before the
-earliest API key creation are written empty without calling the API (usage only).
+API in the fewest requests allowed (at most 31 days a usage page, 180 a costs page, the
+days spread evenly over the pages) and each page is validated and inserted as it
+arrives, inside ONE transaction that first deletes the window. A failure anywhere rolls
+back and leaves the previous rows. Days before the earliest API key creation are written
+empty without calling the API (usage only).
 
 The audit log is one more daily table with two particulars: an organization that never
 switched audit logging on answers with an error that is not a failure (the asset writes
@@ -166,7 +167,7 @@ DAILY_TABLES: tuple[DailyTable, ...] = (
         schemas.Costs,
         "cost_date",
         "Daily billed cost by project and line item "
-        "(GET /organization/costs, group_by=project_id,line_item, limit=180).",
+        "(GET /organization/costs, group_by=project_id,line_item, up to 180 days a page).",
         cost_pages,
         after=("usage",),
         expected_daily=True,
