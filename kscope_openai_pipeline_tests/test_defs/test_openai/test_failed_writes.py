@@ -33,6 +33,7 @@ from kscope_openai_pipeline_tests.helpers.pipeline import (
 
 USAGE_STEP = "openai__usage"
 COMPLETIONS = "/organization/usage/completions"
+EMBEDDINGS = "/organization/usage/embeddings"
 
 
 def arm_after_first_page(sb: Sandbox, path: str, fault: Fault, mp: pytest.MonkeyPatch) -> None:
@@ -188,8 +189,10 @@ def test_rows_failing_pandera_leave_the_table_and_name_table_column_value_endpoi
     assert events_of(result, "STEP_UP_FOR_RETRY") == []
     for table, rows in old.items():
         assert table_rows(pipeline.db_path, table) == rows, table
-    # the failure happened after one request: the bad page stopped the crawl
-    assert [r.path for r in pipeline.sandbox.requests] == [COMPLETIONS]
+    # usage pages are written in batches of one endpoint (DailyTable.batch_rows): the
+    # completions batch was complete, and validated, when the next family's page came;
+    # the bad batch stopped the crawl there
+    assert [r.path for r in pipeline.sandbox.requests] == [COMPLETIONS, EMBEDDINGS]
 
 
 @pytest.mark.slow

@@ -1,7 +1,7 @@
 """Small API pages reach the writer together, one endpoint at a time, where the table asks.
 
 The feed turns each page into an Arrow table (a usage or costs page part by part, through
-the `PartTable` it gives the client); for a table with `batch_rows` (the audit log) it
+the `PartTable` it gives the client); for a table with `batch_rows` (usage, the audit log) it
 hands consecutive pages of one endpoint to the writer as one batch of at least that many
 rows (the last one smaller); for the others, each page alone. Pure: the pages are built
 here, no HTTP and no DuckDB, so the batches can be told apart exactly.
@@ -51,9 +51,11 @@ def feed_of(pages: list[tuple[str, ColumnPage]], batch_rows: int) -> PageFeed:
     return PageFeed(spec, "org-test")
 
 
-def test_the_audit_log_alone_is_batched() -> None:
+def test_usage_and_the_audit_log_are_batched() -> None:
+    """Their pages are small (a year of a small usage family: 12 pages of a few thousand
+    rows; the audit log: 100 events a page); a costs page has hundreds of thousands."""
     assert {t.name: t.batch_rows for t in DAILY_TABLES} == {
-        "usage": 0, "costs": 0, "api_key_costs": 0, "audit_logs": 10_000,
+        "usage": 50_000, "costs": 0, "api_key_costs": 0, "audit_logs": 10_000,
     }  # fmt: skip
 
 
