@@ -29,7 +29,7 @@ import pyarrow as arrow
 import pyarrow.compute as pc
 
 from kscope_openai_pipeline.schemas.base import partition_column, sql_type, table_name
-from kscope_openai_pipeline.warehouse.frames import TEXT_DICTIONARY, arrow_type
+from kscope_openai_pipeline.warehouse.frames import TEXT_DICTIONARY, arrow_type, page_arrow_type
 from kscope_openai_pipeline.warehouse.validation import (
     MAX_VALUES,
     Problem,
@@ -52,7 +52,7 @@ def arrow_schema(
     columns = {}
     for name, column in schema.columns.items():
         kind = sql_type(model, name)
-        target = TEXT_DICTIONARY if dictionary_text and kind == "VARCHAR" else arrow_type(kind)
+        target = page_arrow_type(kind) if dictionary_text else arrow_type(kind)
         if target is None:
             raise ValueError(f"{table_name(model)}.{name}: no Arrow type for its SQL type")
         columns[name] = pa.Column(

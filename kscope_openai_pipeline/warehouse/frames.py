@@ -55,6 +55,12 @@ def arrow_type(duckdb_type: str) -> pa.DataType | None:
     return None
 
 
+def page_arrow_type(duckdb_type: str) -> pa.DataType | None:
+    """The Arrow type a page table holds a column of `duckdb_type` in: `arrow_type`, but
+    text dictionary-encoded (`TEXT_DICTIONARY`)."""
+    return TEXT_DICTIONARY if duckdb_type == "VARCHAR" else arrow_type(duckdb_type)
+
+
 def to_arrow(
     conn: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame
 ) -> tuple[pa.Table, list[tuple[str, str]]]:
@@ -146,9 +152,7 @@ def _insert(
 
 def _goes_in_as_is(arrow_t: pa.DataType, duckdb_type: str) -> bool:
     """Whether DuckDB reads an Arrow column of `arrow_t` as `duckdb_type` without a cast."""
-    return arrow_t == arrow_type(duckdb_type) or (
-        arrow_t == TEXT_DICTIONARY and duckdb_type == "VARCHAR"
-    )
+    return arrow_t in (arrow_type(duckdb_type), page_arrow_type(duckdb_type))
 
 
 def execute_over_arrow(

@@ -37,7 +37,7 @@ import pandera.pandas as pa
 import pyarrow as arrow
 
 from kscope_openai_pipeline.schemas.base import MONEY_SCALE, column_names, sql_type, table_name
-from kscope_openai_pipeline.warehouse.frames import TEXT_DICTIONARY, arrow_type
+from kscope_openai_pipeline.warehouse.frames import page_arrow_type
 from kscope_openai_pipeline.warehouse.validation import Problem, WarehouseValidationError, validate
 
 _NANO_DOLLAR = Decimal(1).scaleb(-MONEY_SCALE)
@@ -137,7 +137,7 @@ def page_table(
         values = page.columns.get(column)
         try:
             if values is None:
-                arrays.append(arrow.nulls(n, _page_type(kind)))
+                arrays.append(arrow.nulls(n, page_arrow_type(kind)))
             else:
                 arrays.append(_column_array(values, kind))
         except (_Unfit, arrow.ArrowException, OverflowError, TypeError, ValueError) as err:
@@ -146,13 +146,8 @@ def page_table(
     return arrow.table(arrays, names=column_names(model))
 
 
-def _page_type(kind: str) -> arrow.DataType | None:
-    """The Arrow type a page table holds a column of SQL type `kind` in."""
-    return TEXT_DICTIONARY if kind == "VARCHAR" else arrow_type(kind)
-
-
 def _column_array(values: list[Any], kind: str) -> arrow.Array:
-    target = _page_type(kind)
+    target = page_arrow_type(kind)
     allowed = _PAGE_TYPES.get(kind)
     if allowed is None or target is None:
         raise _Unfit(f"no Arrow route for {kind}")

@@ -236,9 +236,9 @@ class PageFeed:
     consecutive pages of one endpoint go to the writer together: the audit log comes 100
     events a page, and validating and inserting each page on its own cost more than
     reading it (a year of a large organization's audit log is 772 pages); a small usage
-    family's year is 12 pages of a few thousand rows. With the
-    client's read-ahead the next page downloads meanwhile, so memory holds at most one
-    batch (or one page) and the page arriving, whatever the range.
+    family's year is 12 pages of a few thousand rows. With the client's read-ahead the
+    next page downloads meanwhile, so memory holds at most one batch (or one page) and the
+    page arriving, whatever the range.
     """
 
     def __init__(self, spec: DailyTable, organization_id: str) -> None:
