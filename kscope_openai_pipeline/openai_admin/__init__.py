@@ -4,7 +4,7 @@ Knows HTTP and the API, not Dagster or DuckDB. Import from here.
 """
 
 from .bucket_reads import API_KEY_COSTS_FIRST_DAY
-from .buckets import ColumnPage
+from .buckets import ColumnPage, Repeated
 from .client import DEFAULT_BASE_URL, AdminClient
 from .errors import (
     AUDIT_LOGGING_HOW_TO,
@@ -54,6 +54,7 @@ __all__ = [
     "ColumnPage",
     "EndpointStats",
     "OrganizationEvidence",
+    "Repeated",
     "RequestStats",
     "RetryPolicy",
     "Secret",

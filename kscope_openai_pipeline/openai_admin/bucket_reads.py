@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 
 from .buckets import ColumnPage, Compact, ResultKind, parse_bucket_page
-from .pagination import Params, bucket_query, even_limit, iter_bucket_pages
+from .pagination import Params, bucket_query, even_limit, iter_bucket_pages, logs_page
 from .transport import AdminTransport
 from .usage import COSTS_KIND, USAGE_GROUP_BY, USAGE_KINDS
 from .window import Window, as_day, utc_midnight
@@ -68,20 +68,24 @@ class BucketReads(AdminTransport):
             for page in iter_bucket_pages(fetch, endpoint, frozen):
                 n += 1
                 self.stats.record_page(endpoint, page.num_rows)
-                self.log.info(
-                    "GET %s window=%s..%s page=%d buckets=%d rows=%d requests_so_far=%d",
-                    endpoint,
-                    start.isoformat(),
-                    end.isoformat(),
-                    n,
-                    len(page.bucket_starts),
-                    page.num_rows,
-                    self.stats.requests,
-                )
+                if logs_page(n, last=not page.has_more):
+                    self._log_page(endpoint, start, end, n, page)
                 yield page
                 del page  # the consumer has it; do not hold it while the next page is fetched
         finally:
             self._close_read_ahead(endpoint, ahead)
+
+    def _log_page(self, endpoint: str, start: date, end: date, n: int, page: ColumnPage) -> None:
+        self.log.info(
+            "GET %s window=%s..%s page=%d buckets=%d rows=%d requests_so_far=%d",
+            endpoint,
+            start.isoformat(),
+            end.isoformat(),
+            n,
+            len(page.bucket_starts),
+            page.num_rows,
+            self.stats.requests,
+        )
 
     @staticmethod
     def _days(start: date | datetime, end: date | datetime) -> tuple[date, date]:

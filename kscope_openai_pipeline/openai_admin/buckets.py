@@ -24,11 +24,12 @@ Rules, beyond the types the result Structs declare:
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
 from operator import attrgetter
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 import msgspec
 
@@ -100,20 +101,62 @@ class ResultKind:
         return f"must be {self.object!r} on this endpoint"
 
 
+class Repeated(Sequence[Any]):
+    """A column with the same `value` on every one of its rows, without a list of it.
+
+    Why: a usage family has about half of the usage table's columns as constants (its
+    `usage_type`, and 0 or NULL for the metrics and dimensions of other families); as
+    lists they were a Python object per row and column, each converted to Arrow again.
+    A consumer that knows it (`warehouse.page_table`) makes one constant array of it;
+    any other reads it as the sequence it is.
+    """
+
+    __slots__ = ("_n", "value")
+
+    def __init__(self, value: Any, n: int) -> None:
+        self.value, self._n = value, n
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self.value] * len(range(*index.indices(self._n)))
+        if not -self._n <= index < self._n:
+            raise IndexError(index)
+        return self.value
+
+    def __iter__(self) -> Iterator[Any]:
+        return repeat(self.value, self._n)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # equal to lists, so not hashable
+
+    def __repr__(self) -> str:
+        return f"Repeated({self.value!r}, {self._n})"
+
+
 @dataclass(frozen=True, eq=False)
 class ColumnPage:
     """One usage or costs page of the API as columns.
 
     `columns` maps each column name (the warehouse's, e.g. `usage_date`, `amount_usd`)
-    to a list with one value per row, all lists `num_rows` long, in record order (bucket
-    by bucket, results in the API's order). Values are `datetime.date` for days, exact
+    to a list with one value per row, all `num_rows` long, in record order (bucket by
+    bucket, results in the API's order); a field the endpoint never has is a `Repeated`
+    value instead of a list. Values are `datetime.date` for days, exact
     `Decimal` for money and quantities, `int` for counts, `bool`/`str`/None otherwise.
     The lists belong to the consumer (e.g. `pyarrow.table(page.columns)`); `rows()`
     gives one dict per row for tests and small consumers. A page read with `compact`
     holds `parts` instead (see the module docstring).
     """
 
-    columns: dict[str, list[Any]]
+    columns: dict[str, list[Any] | Repeated]
     num_rows: int
     bucket_starts: list[int]
     has_more: bool
@@ -203,7 +246,7 @@ class _PageReader:
     def _new_part(self) -> None:
         """Empty columns for the next part (the whole page without `compact`)."""
         kind = self.kind
-        self.columns: dict[str, list[Any]] = {c.name: [] for c in kind.columns}
+        self.columns: dict[str, list[Any] | Repeated] = {c.name: [] for c in kind.columns}
         self.read_columns = [
             (self.columns[c.name], c.kind == TEXT, attrgetter(c.field))
             for c in kind.columns
@@ -287,13 +330,13 @@ class _PageReader:
         self.parts.append(self.compact(part))
         self._new_part()
 
-    def _finish_part(self) -> dict[str, list[Any]]:
+    def _finish_part(self) -> dict[str, list[Any] | Repeated]:
         """The current part's columns, with the per-row rules applied and checked."""
         n, columns, base = self.num_rows - self.part_start, self.columns, self.part_start
         for c in self.kind.columns:
             values = columns[c.name]
             if c.kind == CONST:
-                columns[c.name] = [c.const] * n
+                columns[c.name] = Repeated(c.const, n)
             elif c.kind == COUNT and None in values:
                 columns[c.name] = [0 if v is None else v for v in values]
             # zero, the only falsy Decimal, is finite; None is an absent quantity

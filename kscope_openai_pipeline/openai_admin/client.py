@@ -25,7 +25,7 @@ from . import listing
 from .bucket_reads import COSTS_PAGE_LIMIT, USAGE_PAGE_LIMIT, BucketReads
 from .errors import AdminApiBadRequest
 from .listing import ListKind, ListPage, parse_list_page
-from .pagination import Params, iter_list_pages, list_query
+from .pagination import Params, iter_list_pages, list_query, logs_page
 from .retry import RetryPolicy
 from .secret import Secret
 from .window import Window, as_unix
@@ -143,14 +143,15 @@ class AdminClient(BucketReads):
         try:
             for n, page in enumerate(pages, start=1):
                 self.stats.record_page(endpoint, len(page.records))
-                log_page(
-                    "GET %s%s page=%d rows=%d requests_so_far=%d",
-                    endpoint,
-                    what,
-                    n,
-                    len(page.records),
-                    self.stats.requests,
-                )
+                if logs_page(n, last=not page.has_more):
+                    log_page(
+                        "GET %s%s page=%d rows=%d requests_so_far=%d",
+                        endpoint,
+                        what,
+                        n,
+                        len(page.records),
+                        self.stats.requests,
+                    )
                 yield page
         finally:
             self._close_read_ahead(endpoint, ahead)

@@ -26,6 +26,14 @@ Params = list[tuple[str, str]]
 Fetch = Callable[[Params], T]
 
 
+def logs_page(n: int, last: bool) -> bool:
+    """Whether page `n` of a pagination gets a log line: the first ten, every hundredth
+    and the last. A year of a large organization's audit log is 772 pages of 100
+    events; a line each drowned the run's log, and each line is an event Dagster stores
+    (~0.4 ms of the run)."""
+    return n <= 10 or n % 100 == 0 or last
+
+
 def list_query(params: Params, limit: int, after: str | None) -> Params:
     """The query of a list page: the params, the limit, then the cursor if not the first."""
     query = [*params, ("limit", str(limit))]

@@ -27,7 +27,7 @@ failing the whole run. Amounts with at most 9 places pass unchanged.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Protocol, runtime_checkable
 
@@ -64,8 +64,18 @@ class Columns(Protocol):
     rooms that read the warehouse (the sightlines) never depend on it either.
     """
 
-    columns: Mapping[str, list[Any]]
+    columns: Mapping[str, Sequence[Any]]
     num_rows: int
+
+
+@runtime_checkable
+class Repeated(Protocol):
+    """A column of `Columns` with `value` on every row, held once rather than as a list
+    (the client's `Repeated`); `page_table` makes one constant Arrow array of it."""
+
+    value: Any
+
+    def __len__(self) -> int: ...
 
 
 def records_frame(
@@ -78,7 +88,7 @@ def records_frame(
     own = [c for c in columns if c != "organization_id"]
     if isinstance(records, Columns):
         n = records.num_rows
-        data = {c: records.columns.get(c) or [None] * n for c in own}
+        data = {c: _as_list(records.columns.get(c), n) for c in own}
         frame = pd.DataFrame(data, columns=own) if n else pd.DataFrame(columns=own)
     elif rows := records if isinstance(records, list) else list(records):
         frame = pd.DataFrame({c: [record.get(c) for record in rows] for c in own}, columns=own)
@@ -92,6 +102,13 @@ def records_frame(
             frame[column] = frame[column].map(_to_nano_dollars)
     frame.insert(0, "organization_id", organization_id)
     return frame[columns]
+
+
+def _as_list(values: Sequence[Any] | None, n: int) -> list[Any]:
+    """A column of `Columns` as a list (pandas wants lists): an absent one is n NULLs."""
+    if isinstance(values, list):
+        return values
+    return [None] * n if values is None else list(values)
 
 
 def _to_nano_dollars(value: Any) -> Any:
@@ -138,6 +155,8 @@ def page_table(
         try:
             if values is None:
                 arrays.append(arrow.nulls(n, page_arrow_type(kind)))
+            elif isinstance(values, Repeated):
+                arrays.append(_repeated_array(values.value, len(values), kind))
             else:
                 arrays.append(_column_array(values, kind))
         except (_Unfit, arrow.ArrowException, OverflowError, TypeError, ValueError) as err:
@@ -171,6 +190,16 @@ def _column_array(values: list[Any], kind: str) -> arrow.Array:
         return arrow.array(values, type=target)
     except arrow.ArrowInvalid:
         return arrow.array(list(map(_to_nano_dollars, values)), type=target)
+
+
+def _repeated_array(value: Any, n: int, kind: str) -> arrow.Array:
+    """`value` n times as the column's page type: checked and converted once, as a
+    one-row column would be, then repeated in Arrow."""
+    if value is None:
+        return arrow.nulls(n, page_arrow_type(kind))
+    if kind == "VARCHAR" and isinstance(value, str):
+        return _constant_text(value, n)
+    return arrow.repeat(_column_array([value], kind)[0], n)
 
 
 def _constant_text(value: str, n: int) -> arrow.Array:

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kscope_openai_pipeline.openai_admin import AdminApiResponseError
+from kscope_openai_pipeline.openai_admin import AdminApiResponseError, Repeated
 from kscope_openai_pipeline.openai_admin.buckets import ColumnPage, ResultKind, parse_bucket_page
 from kscope_openai_pipeline.openai_admin.usage import (
     COST_RECORD_KEYS,
@@ -623,3 +623,24 @@ def test_rows_as_dicts_and_text_kept_once_per_page():
     ]
     first, second = page.columns["line_item"]
     assert first is second  # one str object for a text the page repeats
+
+
+def test_a_field_the_family_never_has_is_one_repeated_value():
+    embeddings = Target("/organization/usage/embeddings", WIN, "embeddings")
+    result = (
+        '{"object":"organization.usage.embeddings.result","input_tokens":%d,'
+        '"num_model_requests":1,"project_id":"proj_a","model":"m-%d"}'
+    )
+    body = _page(_BUCKET % (D0, D0 + DAY, ",".join(result % (i, i) for i in range(3))))
+    page = parse(body, embeddings)
+    usage_type, audio, tier = (
+        page.columns[c] for c in ("usage_type", "input_audio_tokens", "service_tier")
+    )
+    assert [type(c) for c in (usage_type, audio, tier)] == [Repeated] * 3
+    assert (usage_type.value, audio.value, tier.value) == ("embeddings", 0, None)
+    assert len(usage_type) == 3 and list(usage_type) == ["embeddings"] * 3
+    assert usage_type[-1] == "embeddings" and usage_type[1:] == ["embeddings"] * 2
+    with pytest.raises(IndexError):
+        usage_type[3]
+    assert page.columns["input_tokens"] == [0, 1, 2]  # a field it has is a list
+    assert [r["usage_type"] for r in page.rows()] == ["embeddings"] * 3

@@ -24,7 +24,7 @@ from kscope_openai_pipeline.openai_admin import (
     AdminApiRetryExhausted,
     AdminClient,
 )
-from kscope_openai_pipeline.openai_admin.pagination import even_limit
+from kscope_openai_pipeline.openai_admin.pagination import even_limit, logs_page
 
 from .scripted_server import FakeTime, MaxJitter, Reply, ScriptedServer, bucket_page, list_page
 
@@ -221,6 +221,24 @@ def test_list_cursor_must_advance():
 def test_even_limit_keeps_the_fewest_pages_and_spreads_the_days(days, max_limit, limit):
     assert even_limit(days, max_limit) == limit
     assert math.ceil(days / limit) == math.ceil(days / max_limit)  # no request more
+
+
+@pytest.mark.parametrize(
+    ("n", "last", "logged"),
+    [
+        (1, False, True),
+        (10, False, True),
+        (11, False, False),
+        (99, False, False),
+        (100, False, True),
+        (101, False, False),
+        (101, True, True),
+        (772, True, True),
+        (800, False, True),
+    ],
+)
+def test_a_page_is_logged_when_among_the_first_ten_a_hundredth_or_the_last(n, last, logged):
+    assert logs_page(n, last) is logged
 
 
 def test_even_limit_refuses_an_empty_window():

@@ -400,6 +400,21 @@ def test_one_info_line_per_page_and_stats_shape(sandbox, make_client, caplog):
     assert stats["endpoints"]["/organization/users"]["requests"] == 2
 
 
+def test_a_long_pagination_logs_its_first_ten_pages_every_hundredth_and_the_last(
+    sandbox, make_client, caplog
+):
+    """101 users at 1 a page: 101 requests, 12 lines (a year's audit log is 772 pages)."""
+    c = make_client(sandbox, list_limit=1)
+    with caplog.at_level(logging.INFO, logger="kscope_openai_pipeline.openai_admin"):
+        users = c.list_users()
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert len(users) == 101 and c.stats.requests == 101
+    assert lines == [
+        f"GET /organization/users page={n} rows=1 requests_so_far={n}"
+        for n in [*range(1, 11), 100, 101]
+    ]
+
+
 def test_per_project_listings_log_one_summary_and_pages_at_debug(sandbox, make_client, caplog):
     """The fan-out's page lines go to PAGE_LOG at DEBUG (in a run they would be hundreds of
     stored events); the client's logger gets one line per listing."""

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from kscope_openai_pipeline.openai_admin import Repeated
 from kscope_openai_pipeline.schemas import column_names
 from kscope_openai_pipeline.schemas import openai as so
 from kscope_openai_pipeline.schemas.base import sql_type
@@ -90,6 +91,33 @@ def test_text_is_held_once_per_distinct_value() -> None:
         "proj_3",
         "proj_0",
     ]
+
+
+def test_a_repeated_column_is_one_constant_array_equal_to_its_list() -> None:
+    rows = [usage_row(day(1), input_tokens=n, project_id=f"proj_{n}") for n in (3, 4, 5)]
+    repeated = page_of(rows)
+    for column, value in (("usage_type", "completions"), ("images", 0), ("image_size", None)):
+        repeated.columns[column] = Repeated(value, 3)
+    table = page_table(repeated, so.Usage, ORG)
+    assert table.equals(page_table(page_of(rows), so.Usage, ORG))
+    assert table.column("usage_type").chunk(0).dictionary.to_pylist() == ["completions"]
+    assert table.column("usage_type").to_pylist() == ["completions"] * 3
+    assert table.column("images").type == pa.int64()
+    assert table.column("images").to_pylist() == [0, 0, 0]
+    assert table.column("image_size").null_count == 3
+    assert table.column("input_tokens").to_pylist() == [3, 4, 5]
+
+
+def test_a_repeated_value_that_does_not_fit_gets_the_frame_routes_error() -> None:
+    page = page_of([usage_row(day(1)), usage_row(day(1), project_id="proj_b")])
+    page.columns["images"] = Repeated("3", 2)
+    with pytest.raises(WarehouseValidationError) as err:
+        page_table(page, so.Usage, ORG)
+    assert "column images has the wrong type (expected int64, got object)" in str(err.value)
+    page.columns["images"] = ["3", "3"]
+    with pytest.raises(WarehouseValidationError) as as_list:
+        page_table(page, so.Usage, ORG)
+    assert str(err.value) == str(as_list.value)
 
 
 def test_money_is_rounded_half_even_to_nine_places_like_the_frame_route() -> None:
