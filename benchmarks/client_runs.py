@@ -15,10 +15,10 @@ with the client's read-ahead, and drops each page at once: decoding without stor
 floor is what decoding adds to the wire; backfill / floor what decoding, validation,
 writing and orchestration add.
 
-`naive` is the crawler a naive integration would be: one day per run, default page limits
-(usage 7 buckets, costs 7), i.e. one request per family / cost query per day. It is
-simulated with the client (no Dagster per-run overhead, which would only add to it) over
-the days given; the parent extrapolates when it passes a sample.
+`naive` is the crawler a naive integration would be: one day per run, i.e. one request
+per family / cost query per day (a one-day window is one page whatever the page limit).
+It is simulated with the client (no Dagster per-run overhead, which would only add to
+it) over the days given; the parent extrapolates when it passes a sample.
 """
 
 from __future__ import annotations
@@ -36,8 +36,6 @@ from benchmarks.measure import cpu_seconds, emit, peak_rss_mb
 from kscope_openai_pipeline import settings
 from kscope_openai_pipeline.openai_admin import USAGE_FAMILIES, AdminClient, ColumnPage, Secret
 from kscope_openai_pipeline.openai_admin.secret import BearerAuth
-
-NAIVE_LIMIT = 7  # the API's default page size (buckets) for usage 1d and for costs
 
 
 def _client(**limits: int) -> AdminClient:
@@ -128,7 +126,7 @@ def main() -> None:
             emit(_drain(client, [(start, end)], read_ahead=True))
     else:
         one = timedelta(days=1)
-        with _client(usage_limit=NAIVE_LIMIT, costs_limit=NAIVE_LIMIT) as client:
+        with _client() as client:
             figures = _drain(client, [(d, d + one) for d in args.days])
         figures["days"] = len(args.days)
         emit(figures)

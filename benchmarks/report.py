@@ -92,7 +92,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             f"({naive['dagster_seconds_per_run']:.1f} s a run, "
             f"{naive['dagster_runs_sampled']} runs timed)"
         )
-    out.append(("1", "Naive crawl of the same days: one day per request, page limit 7",
+    out.append(("1", "Naive crawl of the same days: one request per family and cost query per day",
                 naive_note, "-", "-"))
     wire = results["wire"]
     rounds = wire["rounds"]

@@ -4,8 +4,8 @@ What runs (each measured figure in a fresh child process, see measure.py):
 1. requests  -- the inventory run, then a 365-day backfill of openai/usage, openai/costs,
    openai/api_key_costs and openai/audit_logs as ONE Dagster run; requests counted by the
    sandbox server
-   (what was really sent) against `minimum.py`; beside it a naive crawl (one day per
-   request, default page limit 7) simulated with the client over the same days.
+   (what was really sent) against `minimum.py`; beside it a naive crawl (one request
+   per family and cost query per day) simulated with the client over the same days.
 2. the wire  -- in rounds against the same sandbox process (default 2): the client's fetch
    alone over the 365 days (decode, nothing stored), the raw-download floor (plain httpx
    GETs of exactly the requests the fetch made, as the server logged them, bodies read
