@@ -164,9 +164,15 @@ def parse_list_page(
 ) -> ListPage:
     """Validate a `{"object":"list","data":[...],"last_id":..,"has_more":..}` page.
 
-    `on_cursor(cursor)` is called once the page is read, when it says more follow (the
-    client requests the next page then, while the caller uses this one)."""
+    `on_cursor(cursor)` is called when the page says more follow (the client requests
+    the next page then): as soon as the envelope is decoded when it names `last_id`, so
+    the next page is served while this one's items are read; otherwise once they are
+    read, with the last item's id."""
     envelope = decode(kind.decoder, json_body(content, endpoint), endpoint, whole=content)
+    asked_next = False
+    if on_cursor is not None and envelope.has_more and envelope.last_id:
+        on_cursor(envelope.last_id)
+        asked_next = True
     records: list[Record] = []
     ids: list[str] = []
     seen: set[str] = set()
@@ -182,7 +188,7 @@ def parse_list_page(
         ids.append(item_id)
         records.append(record)
     cursor = envelope.last_id or (ids[-1] if ids else None)
-    if on_cursor is not None and envelope.has_more and cursor:
+    if on_cursor is not None and not asked_next and envelope.has_more and cursor:
         on_cursor(cursor)
     return ListPage(records=records, ids=ids, has_more=envelope.has_more, cursor=cursor)
 
@@ -336,11 +342,12 @@ def _audit_record(event: AuditEvent, details: Any, target_id: Any) -> Record:
         if key.service_account is not None:
             service_account_id = _text(key.service_account.id)
     project = event.project
+    effective_at = utc_datetime(event.effective_at)
     return {
         "audit_log_id": event.id,
         "event_type": event.type,
-        "effective_at": utc_datetime(event.effective_at),
-        "event_date": utc_datetime(event.effective_at).date(),
+        "effective_at": effective_at,
+        "event_date": effective_at.date(),
         "project_id": _text(project.id) if project else None,
         "actor_type": _text(actor.type) if actor else None,
         "actor_user_id": user_id,

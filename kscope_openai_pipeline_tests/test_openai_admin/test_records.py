@@ -18,7 +18,7 @@ from kscope_openai_pipeline.openai_admin import (
     listing,
 )
 from kscope_openai_pipeline.openai_admin.buckets import parse_bucket_page
-from kscope_openai_pipeline.openai_admin.decoding import utc_datetime
+from kscope_openai_pipeline.openai_admin.decoding import utc_date, utc_datetime
 from kscope_openai_pipeline.openai_admin.usage import COSTS_KIND, USAGE_KINDS
 from kscope_openai_pipeline.openai_admin.window import Window, as_day, as_unix, utc_midnight
 
@@ -399,6 +399,40 @@ def test_list_page_cursor_and_key_owner_flattening():
 def test_naive_utc_datetimes():
     assert utc_datetime(D0) == datetime(2025, 12, 6)
     assert utc_datetime(D0).tzinfo is None
+    assert utc_datetime(0) == datetime(1970, 1, 1)
+    assert utc_datetime(D0 + DAY - 1) == datetime(2025, 12, 6, 23, 59, 59)
+    assert utc_datetime(4_102_444_799) == datetime(2099, 12, 31, 23, 59, 59)
+    assert utc_date(D0 + DAY - 1) == date(2025, 12, 6)
+    assert utc_date(D0 + DAY) == date(2025, 12, 7)
+    # the same instants Python's own UTC conversion gives, every ~11.6 days to 2100
+    for ts in range(0, 4_102_444_800, 1_000_003):
+        aware = datetime.fromtimestamp(ts, tz=timezone.utc)
+        assert (utc_datetime(ts), utc_date(ts)) == (aware.replace(tzinfo=None), aware.date())
+
+
+def _cursor_order(body: dict) -> list[str]:
+    """What `parse_list_page` did, in order: the cursor it handed on, the items it read."""
+    seen: list[str] = []
+
+    def read(item: Any, endpoint: str, at: str) -> tuple[str, dict]:
+        seen.append(f"read {item.id}")
+        return item.id, {"user_id": item.id}
+
+    kind = listing.ListKind(listing.USERS.decoder, read)
+    listing.parse_list_page(encode(body), "/u", kind, lambda c: seen.append(f"cursor {c}"))
+    return seen
+
+
+def test_a_list_page_hands_on_its_cursor_before_its_items_are_read():
+    """The next page is requested as soon as the envelope names it (read-ahead), so it is
+    served while this page's items are decoded; without `last_id`, after them."""
+    users = [{"object": "organization.user", "id": f"u{i}", "added_at": D0} for i in (1, 2)]
+    body = {"object": "list", "data": users, "has_more": True, "last_id": "u2"}
+    assert _cursor_order(body) == ["cursor u2", "read u1", "read u2"]
+    del body["last_id"]
+    assert _cursor_order(body) == ["read u1", "read u2", "cursor u2"]
+    body["has_more"] = False
+    assert _cursor_order({**body, "last_id": "u2"}) == ["read u1", "read u2"]
 
 
 def test_day_and_time_bounds():
