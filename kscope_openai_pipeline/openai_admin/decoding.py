@@ -85,7 +85,7 @@ def utc_datetime(ts: int) -> datetime:
 
 def utc_date(ts: int) -> date:
     """Unix seconds -> the UTC calendar day it falls on."""
-    return (_EPOCH + timedelta(seconds=ts)).date()
+    return utc_datetime(ts).date()
 
 
 def json_body(content: bytes | bytearray, endpoint: str) -> memoryview:

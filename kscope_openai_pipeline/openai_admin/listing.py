@@ -169,10 +169,8 @@ def parse_list_page(
     the next page is served while this one's items are read; otherwise once they are
     read, with the last item's id."""
     envelope = decode(kind.decoder, json_body(content, endpoint), endpoint, whole=content)
-    asked_next = False
     if on_cursor is not None and envelope.has_more and envelope.last_id:
         on_cursor(envelope.last_id)
-        asked_next = True
     records: list[Record] = []
     ids: list[str] = []
     seen: set[str] = set()
@@ -188,8 +186,8 @@ def parse_list_page(
         ids.append(item_id)
         records.append(record)
     cursor = envelope.last_id or (ids[-1] if ids else None)
-    if on_cursor is not None and not asked_next and envelope.has_more and cursor:
-        on_cursor(cursor)
+    if on_cursor is not None and envelope.has_more and not envelope.last_id and cursor:
+        on_cursor(cursor)  # no `last_id`: the last item's id, known only now
     return ListPage(records=records, ids=ids, has_more=envelope.has_more, cursor=cursor)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -406,7 +406,7 @@ def test_naive_utc_datetimes():
     assert utc_date(D0 + DAY) == date(2025, 12, 7)
     # the same instants Python's own UTC conversion gives, every ~11.6 days to 2100
     for ts in range(0, 4_102_444_800, 1_000_003):
-        aware = datetime.fromtimestamp(ts, tz=timezone.utc)
+        aware = datetime.fromtimestamp(ts, tz=UTC)
         assert (utc_datetime(ts), utc_date(ts)) == (aware.replace(tzinfo=None), aware.date())
 
 
